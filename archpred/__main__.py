@@ -1,0 +1,5 @@
+import sys
+
+from archpred.cli import main
+
+sys.exit(main())

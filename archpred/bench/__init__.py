@@ -1,0 +1,1 @@
+"""Benchmarks and paper reproductions behind ``python -m archpred bench NAME``."""
