@@ -1,0 +1,166 @@
+"""The estimator contract every predictor follows (scikit-learn style).
+
+``__init__`` stores arguments; ``fit(archs, y)`` returns ``self`` and sets state ending in
+``_``; ``predict(archs)`` raises ``NotFittedError`` before ``fit``. ``save``/``load`` write one
+file read back with ``torch.load(weights_only=True)``: tensors, numbers and strings only.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+
+from archpred.errors import CheckpointError, NotFittedError
+from archpred.spaces import Architecture, SearchSpace, get_space
+from archpred.training import load_checkpoint, resolve_device, save_checkpoint
+
+FORMAT = "archpred-predictor"
+FORMAT_VERSION = 1
+
+
+@dataclasses.dataclass(frozen=True)
+class PredictorConfig:
+    """Base of predictor configs: small, frozen, JSON-serialisable."""
+
+
+class Predictor:
+    """Base class. Subclasses set ``name`` and ``Config`` and implement ``_fit``, ``_predict``,
+    ``_state`` (learned state as tensors / plain values) and ``_restore``.
+
+    Args:
+        seed: seeds every random choice of ``fit`` (same seed, same model).
+        device: ``"auto"`` (CUDA when present), ``"cpu"`` or ``"cuda"``.
+        progress: show a progress bar while fitting.
+        **config: fields of ``Config``.
+    """
+
+    name: ClassVar[str] = ""
+    Config: ClassVar[type[PredictorConfig]] = PredictorConfig
+
+    def __init__(self, seed: int = 0, device: str = "auto", progress: bool = False, **config: Any) -> None:
+        self.seed = seed
+        self.device = device
+        self.progress = progress
+        fields = {f.name for f in dataclasses.fields(self.Config)}
+        unknown = sorted(set(config) - fields)
+        if unknown:
+            raise ValueError(
+                f"unknown option(s) for {self.name}: {', '.join(unknown)}; known: {', '.join(sorted(fields)) or 'none'}"
+            )
+        self.config = self.Config(**config)
+
+    # -- public API ---------------------------------------------------------------------------
+    def fit(self, archs: Sequence[Architecture], y: Sequence[float] | np.ndarray) -> Predictor:
+        archs = list(archs)
+        y = np.asarray(y, dtype=np.float64).ravel()
+        if len(archs) != len(y):
+            raise ValueError(f"{len(archs)} architectures but {len(y)} targets")
+        if len(archs) < 2:
+            raise ValueError("fit needs at least 2 architectures")
+        if not np.all(np.isfinite(y)):
+            raise ValueError("targets must be finite numbers")
+        self.space_ = get_space(_space_of(archs))
+        self._fit(archs, y)
+        return self
+
+    def predict(self, archs: Sequence[Architecture]) -> np.ndarray:
+        self._check_fitted()
+        archs = list(archs)
+        if not archs:
+            return np.zeros(0)
+        space = _space_of(archs)
+        if space != self.space_.name:
+            raise ValueError(f"this {self.name} predictor was fitted on {self.space_.name}, not {space}")
+        return np.asarray(self._predict(archs), dtype=np.float64).ravel()
+
+    def score(self, archs: Sequence[Architecture], y: Sequence[float]) -> dict[str, float]:
+        from archpred.metrics import evaluate
+
+        return evaluate(np.asarray(y), self.predict(archs))
+
+    @property
+    def is_fitted(self) -> bool:
+        return hasattr(self, "space_")
+
+    def save(self, path: str | Path) -> Path:
+        self._check_fitted()
+        path = Path(path)
+        save_checkpoint(
+            path,
+            format=FORMAT,
+            version=FORMAT_VERSION,
+            name=self.name,
+            space=self.space_.name,
+            seed=int(self.seed),
+            config=json.dumps(dataclasses.asdict(self.config)),
+            state=self._state(),
+        )
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path, device: str = "auto") -> Predictor:
+        """Load any saved predictor (``Predictor.load``) or one of this class."""
+        state = load_checkpoint(path)
+        if state.get("format") != FORMAT or "name" not in state:
+            raise CheckpointError(f"{path}: not an archpred predictor file")
+        if state.get("version") != FORMAT_VERSION:
+            raise CheckpointError(f"{path}: predictor file version {state.get('version')} is not supported")
+        from archpred.predictors import predictor_class
+
+        target = predictor_class(state["name"])
+        if cls is not Predictor and not issubclass(target, cls):
+            raise CheckpointError(f"{path}: holds a {state['name']} predictor, not {cls.name}")
+        try:
+            config = json.loads(state["config"])
+            model = target(seed=state.get("seed", 0), device=device, **config)
+            model.space_ = get_space(state["space"])
+            model._restore(state["state"])
+        except (KeyError, TypeError, ValueError, RuntimeError) as err:
+            raise CheckpointError(f"{path}: corrupt {state['name']} predictor ({type(err).__name__}: {err})") from None
+        return model
+
+    # -- for subclasses --------------------------------------------------------------------------
+    @property
+    def torch_device(self) -> torch.device:
+        return resolve_device(self.device)
+
+    def _check_fitted(self) -> None:
+        if not self.is_fitted:
+            raise NotFittedError(f"this {self.name} predictor is not fitted yet; call fit(archs, y) first")
+
+    def _fit(self, archs: list[Architecture], y: np.ndarray) -> None:
+        raise NotImplementedError
+
+    def _predict(self, archs: list[Architecture]) -> np.ndarray:
+        raise NotImplementedError
+
+    def _state(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def _restore(self, state: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+    def get_params(self) -> dict[str, Any]:
+        return {"seed": self.seed, "device": self.device, **dataclasses.asdict(self.config)}
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        return f"{type(self).__name__}({args})"
+
+
+def _space_of(archs: Sequence[Architecture]) -> str:
+    spaces = {a.space for a in archs}
+    if len(spaces) != 1:
+        raise ValueError(f"architectures from several spaces: {', '.join(sorted(spaces))}")
+    (space,) = spaces
+    return space
+
+
+def space_of(archs: Sequence[Architecture]) -> SearchSpace:
+    return get_space(_space_of(archs))
