@@ -1,0 +1,1 @@
+"""Helpers of the Streamlit app: cached loaders, drawing, panels. Pages stay thin."""

@@ -1,0 +1,66 @@
+"""Benchmarks: size, accuracy distribution, accuracy vs cost, and a table whose rows draw their cell."""
+
+import numpy as np
+import plotly.express as px
+import streamlit as st
+
+from archpred.app import cache
+from archpred.app.draw import cell_figure
+
+st.title("Benchmarks")
+st.caption("Real published results. Pick a benchmark, explore it, select a row to see its cell.")
+
+left, right = st.columns([2, 1])
+name = left.selectbox("Benchmark", cache.benchmark_names(), key="bench_name")
+dataset = None
+if name == "nb201":
+    dataset = right.selectbox("Dataset", ["cifar10", "cifar100", "imagenet16-120"], key="bench_dataset")
+
+bench, error = cache.try_benchmark(name, dataset)
+if bench is None:
+    st.error(error)
+    st.stop()
+
+acc = bench.accuracy
+c1, c2, c3, c4 = st.columns(4)
+c1.metric("Architectures", f"{len(bench):,}")
+c2.metric(f"Best {bench.target}", f"{np.nanmax(acc):.4f}")
+c3.metric("Mean", f"{np.nanmean(acc):.4f}")
+c4.metric("Space", bench.space.name)
+
+frame = cache.benchmark_frame(name, dataset)
+plot_left, plot_right = st.columns(2)
+with plot_left:
+    fig = px.histogram(frame, x=bench.target, nbins=60, title=f"Distribution of {bench.target}")
+    fig.update_layout(height=330, margin={"t": 40, "b": 10})
+    st.plotly_chart(fig, width="stretch")
+with plot_right:
+    others = [m for m in bench.metric_names if m != bench.target and m not in ("index", "n_seeds")]
+    if others:
+        x = st.selectbox("Against", others, key="bench_x")
+        shown = frame.sample(min(len(frame), 5000), random_state=0)
+        fig = px.scatter(
+            shown,
+            x=x,
+            y=bench.target,
+            opacity=0.4,
+            hover_data=["key"],
+            title=f"{bench.target} vs {x} ({len(shown):,} shown)",
+        )
+        fig.update_layout(height=330, margin={"t": 40, "b": 10})
+        st.plotly_chart(fig, width="stretch")
+
+st.subheader("Table")
+st.caption("Click a column to sort; select a row to draw its cell.")
+event = st.dataframe(
+    frame, key="bench_table", on_select="rerun", selection_mode="single-row", hide_index=True, height=320
+)
+rows = event.selection.rows if event is not None else []
+if rows:
+    i = int(rows[0])
+    arch = bench.archs[i]
+    st.plotly_chart(cell_figure(arch, title=f"{bench.keys[i]}  ({bench.target} = {acc[i]:.4f})"), width="stretch")
+    st.json(bench.record(i), expanded=False)
+    if st.button("Open in cell editor", key="bench_open"):
+        st.session_state["editor_incoming"] = {"space": bench.space.name, "arch": arch.to_dict()}
+        st.switch_page("pages/cell_editor.py")
