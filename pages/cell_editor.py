@@ -74,7 +74,7 @@ draw_col, info_col = st.columns([3, 2])
 with draw_col:
     st.plotly_chart(cell_figure(arch), width="stretch", key="editor_figure")
     with st.expander("Interactive view"):
-        st.components.v1.html(cell_pyvis_html(arch), height=380)
+        st.iframe(cell_pyvis_html(arch), height=380)
 with info_col:
     st.markdown(f"**Hash** `{info['hash']}`")
     st.markdown(f"{info['vertices']} vertices, {info['edges']} edges (node-labelled form)")

@@ -14,23 +14,24 @@ from archpred.spaces import Architecture, get_space
 SPACE_BENCHMARK = {"nb101": "nb101", "nb201": "nb201", "enas": "enas", "macro": "macro"}
 
 DEFAULT_CELLS = {
+    # The best cell of the 20,001-cell NB-101 sample (val_acc_108 = 0.9491).
     "nb101": {
         "adjacency": [
-            [0, 1, 1, 1, 0, 1, 0],
-            [0, 0, 0, 0, 0, 0, 1],
-            [0, 0, 0, 0, 0, 0, 1],
-            [0, 0, 0, 0, 1, 0, 0],
-            [0, 0, 0, 0, 0, 0, 1],
+            [0, 1, 0, 0, 0, 1, 1],
+            [0, 0, 1, 0, 0, 0, 0],
+            [0, 0, 0, 1, 0, 0, 0],
+            [0, 0, 0, 0, 1, 1, 0],
+            [0, 0, 0, 0, 0, 1, 0],
             [0, 0, 0, 0, 0, 0, 1],
             [0] * 7,
         ],
         "ops": [
             "input",
-            "conv1x1-bn-relu",
-            "conv3x3-bn-relu",
-            "conv3x3-bn-relu",
             "conv3x3-bn-relu",
             "maxpool3x3",
+            "conv3x3-bn-relu",
+            "conv1x1-bn-relu",
+            "conv3x3-bn-relu",
             "output",
         ],
     },
