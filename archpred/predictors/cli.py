@@ -1,0 +1,74 @@
+"""``train predictor``: fit one predictor on a benchmark's real data and save it.
+
+    python -m archpred train predictor --name gnn --space nb201 --train-size 1000 --seed 0 \\
+        --set epochs=100 --out model.pt
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+
+def parse_options(pairs: list[str]) -> dict[str, Any]:
+    """``KEY=VALUE`` pairs; values are read as JSON when they parse (numbers, lists, null)."""
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise ValueError(f"--set expects KEY=VALUE, got {pair!r}")
+        try:
+            out[key.strip().replace("-", "_")] = json.loads(value)
+        except json.JSONDecodeError:
+            out[key.strip().replace("-", "_")] = value
+    return out
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    from archpred.cli.common import add_space
+
+    p = sub.add_parser("predictor", help="fit an accuracy predictor on real benchmark data")
+    p.add_argument(
+        "--name",
+        required=True,
+        choices=["gnn", "neural-predictor", "random-forest", "mlp", "lstm"],
+        help="predictor to train",
+    )
+    add_space(p, default="nb201")
+    p.add_argument("--train-size", type=int, default=1000, help="training cells, drawn at random (default 1000)")
+    p.add_argument("--test-size", type=int, default=5000, help="held-out cells scored after training")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", default="auto")
+    p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="config field (repeatable)")
+    p.add_argument("--out", default=None, help="model file (default: the cache's predictors folder)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import numpy as np
+    import torch
+
+    from archpred.data import load_benchmark
+    from archpred.metrics import evaluate
+    from archpred.predictors import make_predictor
+    from archpred.predictors.store import default_path
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    config = parse_options(args.set)
+    model = make_predictor(args.name, seed=args.seed, device=args.device, progress=not args.quiet, **config)
+    bench = load_benchmark(args.space)
+    if not 2 <= args.train_size < len(bench):
+        raise ValueError(f"--train-size must be between 2 and {len(bench) - 1}")
+    order = np.random.default_rng(args.seed).permutation(len(bench))
+    train, test = order[: args.train_size], order[args.train_size :][: args.test_size]
+    model.fit([bench.archs[i] for i in train], bench.accuracy[train])
+    out = args.out or default_path(args.space, args.name, f"n{args.train_size}-s{args.seed}")
+    model.save(out)
+    scores = evaluate(bench.accuracy[test], model.predict([bench.archs[i] for i in test]))
+    print(f"saved {out}")
+    print(json.dumps({"test_size": len(test), **{k: round(v, 5) for k, v in scores.items()}}))
+    return 0

@@ -1,0 +1,258 @@
+"""Neural Predictor of Wen, Liu, Chen, Li, Bender and Kindermans (ECCV 2020).
+
+Node features are op one-hots; each of 3 layers averages two GCN layers, one on the
+adjacency and one on its transpose (self-loops, row-normalised):
+``V' = 1/2 ReLU(A V W+) + 1/2 ReLU(A^T V W-)``; then the mean over the real vertices, one
+hidden fully-connected layer of 128 and a sigmoid scaled to [0.10, 1.00].
+
+Optional two-stage mode (``threshold``): a classifier of the same architecture is trained to
+tell architectures above the threshold from those below it, the regressor only on those
+above; an architecture the classifier rejects is predicted at most at the threshold.
+
+With ``cv_folds >= 2`` the hidden size and learning rate are chosen by k-fold
+cross-validation on the N training samples (as in the paper) and the final network is
+grown so that it has ``param_scale`` (1.5) times the parameters of the chosen one.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from archpred.predictors.torch_common import (
+    TorchConfig,
+    TorchPredictor,
+    count_parameters,
+    padded_graphs,
+    predict_network,
+    train_network,
+)
+
+LOW, HIGH = 0.10, 1.00
+
+
+def normalise(adj: torch.Tensor) -> torch.Tensor:
+    """Row-normalise a batch of (M, M) matrices that already hold their self-loops."""
+    return adj / adj.sum(-1, keepdim=True).clamp(min=1.0)
+
+
+class DirectedGCNLayer(nn.Module):
+    def __init__(self, d_in: int, d_out: int, dropout: float) -> None:
+        super().__init__()
+        self.forward_weight = nn.Linear(d_in, d_out, bias=False)
+        self.backward_weight = nn.Linear(d_in, d_out, bias=False)
+        self.dropout = nn.Dropout(dropout)
+
+    def reset_parameters(self) -> None:
+        self.forward_weight.reset_parameters()
+        self.backward_weight.reset_parameters()
+
+    def forward(self, v: torch.Tensor, a_fwd: torch.Tensor, a_bwd: torch.Tensor) -> torch.Tensor:
+        out = 0.5 * torch.relu(a_fwd @ self.forward_weight(v)) + 0.5 * torch.relu(a_bwd @ self.backward_weight(v))
+        return self.dropout(out)
+
+
+class NeuralPredictorNet(nn.Module):
+    """Bidirectional GCN regressor (or, with ``classifier=True``, a logit for 'above threshold')."""
+
+    def __init__(self, num_types: int, hidden: int = 144, layers: int = 3, fc: int = 128, dropout: float = 0.1) -> None:
+        super().__init__()
+        dims = [num_types] + [hidden] * layers
+        self.gcn = nn.ModuleList(DirectedGCNLayer(a, b, dropout) for a, b in zip(dims[:-1], dims[1:]))
+        self.fc = nn.Linear(hidden, fc)
+        self.out = nn.Linear(fc, 1)
+        self.dropout = nn.Dropout(dropout)
+        self.num_types = num_types
+
+    def reset_parameters(self) -> None:
+        for layer in self.gcn:
+            layer.reset_parameters()
+        self.fc.reset_parameters()
+        self.out.reset_parameters()
+
+    def logits(self, types: torch.Tensor, adj: torch.Tensor) -> torch.Tensor:
+        mask = (types >= 0).float()  # (B, M)
+        v = nn.functional.one_hot(types.clamp(min=0), self.num_types).float() * mask.unsqueeze(-1)
+        eye = torch.diag_embed(mask)  # self-loops on real vertices only
+        a = adj.float() + eye
+        a_fwd, a_bwd = normalise(a.transpose(1, 2)), normalise(a)  # row v of a_fwd: v's in-neighbours
+        for layer in self.gcn:
+            v = layer(v, a_fwd, a_bwd) * mask.unsqueeze(-1)
+        pooled = v.sum(1) / mask.sum(1, keepdim=True).clamp(min=1.0)
+        return self.out(self.dropout(torch.relu(self.fc(pooled)))).squeeze(-1)
+
+    def forward(self, types: torch.Tensor, adj: torch.Tensor) -> torch.Tensor:
+        """Predicted accuracy in [0.10, 1.00]."""
+        return LOW + (HIGH - LOW) * torch.sigmoid(self.logits(types, adj))
+
+
+@dataclasses.dataclass(frozen=True)
+class NeuralPredictorConfig(TorchConfig):
+    hidden: int = 144
+    layers: int = 3
+    fc: int = 128
+    dropout: float = 0.1
+    epochs: int = 300
+    batch_size: int = 16
+    lr: float = 1e-3
+    weight_decay: float = 1e-4
+    threshold: float | None = None  # two-stage mode: NB-101 uses 0.91
+    cv_folds: int = 0  # >= 2: choose hidden and lr by k-fold CV on the training set
+    cv_hidden: tuple[int, ...] = (64, 144)
+    cv_lr: tuple[float, ...] = (1e-3, 3e-3)
+    cv_epochs: int | None = None  # epochs of each CV fit (default: epochs)
+    param_scale: float = 1.5  # final fit with this many times the parameters of the CV choice
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        object.__setattr__(self, "cv_hidden", tuple(int(h) for h in self.cv_hidden))
+        object.__setattr__(self, "cv_lr", tuple(float(x) for x in self.cv_lr))
+        if self.cv_folds == 1 or self.cv_folds < 0:
+            raise ValueError(f"cv_folds must be 0 (off) or >= 2, got {self.cv_folds}")
+        if self.threshold is not None and not 0.0 < self.threshold < 1.0:
+            raise ValueError(f"threshold must be a fraction in (0, 1), got {self.threshold}")
+
+
+class NeuralPredictor(TorchPredictor):
+    """Wen et al.'s Neural Predictor through the ``Predictor`` contract."""
+
+    name = "neural-predictor"
+    Config = NeuralPredictorConfig
+    standardize = False  # the network's sigmoid output is the accuracy itself
+
+    def _features(self, archs):
+        return padded_graphs(self.space_, archs)
+
+    def _net(self, hidden: int) -> NeuralPredictorNet:
+        c = self.config
+        return NeuralPredictorNet(len(self.space_.node_types), hidden, c.layers, c.fc, c.dropout)
+
+    def _build(self) -> nn.Module:
+        return self._net(getattr(self, "hidden_", self.config.hidden))
+
+    def _forward(self, module: nn.Module, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        return module(batch["types"], batch["adj"])
+
+    @staticmethod
+    def _logit_forward(module: nn.Module, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        return module.logits(batch["types"], batch["adj"])
+
+    # -- fitting -----------------------------------------------------------------------------------
+    def _run(self, hidden: int, lr: float, epochs: int, feats, target: np.ndarray, seed: int, classify: bool):
+        c = self.config
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            net = self._net(hidden)
+            if classify:
+                forward = self._logit_forward
+                loss = nn.functional.binary_cross_entropy_with_logits
+            else:
+                forward = self._forward
+                loss = self._loss()
+            train_network(
+                net,
+                forward,
+                feats,
+                torch.as_tensor(target, dtype=torch.float32),
+                epochs=epochs,
+                batch_size=c.batch_size,
+                lr=lr,
+                weight_decay=c.weight_decay,
+                seed=seed,
+                device=self.torch_device,
+                loss=loss,
+                progress=self.progress,
+                callbacks=self.callbacks,
+                desc=f"{self.name} {'classifier' if classify else 'regressor'} (seed {seed})",
+            )
+        return net
+
+    def _cross_validate(self, feats, y: np.ndarray) -> None:
+        """Pick (hidden, lr) by k-fold CV MSE, then grow hidden to ``param_scale`` x parameters."""
+        c = self.config
+        k = min(c.cv_folds, len(y))
+        folds = np.array_split(np.random.default_rng((self.seed, 7)).permutation(len(y)), k)
+        scores = {}
+        for hidden, lr in itertools.product(c.cv_hidden, c.cv_lr):
+            errors = []
+            for f, test in enumerate(folds):
+                train = np.setdiff1d(np.arange(len(y)), test)
+                rows = torch.from_numpy(train)
+                net = self._run(
+                    hidden,
+                    lr,
+                    c.cv_epochs or c.epochs,
+                    {k_: v[rows] for k_, v in feats.items()},
+                    y[train],
+                    self.seed + 1000 + f,
+                    classify=False,
+                )
+                test_rows = torch.from_numpy(test)
+                pred = predict_network(
+                    net, self._forward, {k_: v[test_rows] for k_, v in feats.items()}, self.torch_device
+                )
+                errors.append(float(np.mean((pred - y[test]) ** 2)))
+            scores[(hidden, lr)] = float(np.mean(errors))
+        (hidden, lr) = min(scores, key=scores.get)
+        base = count_parameters(self._net(hidden))
+        grown = hidden
+        while count_parameters(self._net(grown)) < c.param_scale * base:
+            grown += 1
+        self.cv_scores_ = {f"{h}/{lr_}": s for (h, lr_), s in scores.items()}
+        self.hidden_, self.lr_ = grown, lr
+
+    def _fit(self, archs, y: np.ndarray) -> None:
+        self.y_mean_, self.y_scale_ = 0.0, 1.0
+        feats = self._features(archs)
+        self.hidden_, self.lr_ = self.config.hidden, self.config.lr
+        self.cv_scores_ = {}
+        if self.config.cv_folds >= 2:
+            self._cross_validate(feats, y)
+        self.members_ = []
+        c = self.config
+        for k in range(c.ensemble):
+            seed = self.seed + k
+            member: dict[str, Any] = {}
+            reg_feats, reg_y = feats, y
+            if c.threshold is not None:
+                good = y >= c.threshold
+                clf = self._run(self.hidden_, self.lr_, c.epochs, feats, good.astype(np.float64), seed, True)
+                member["classifier"] = {n: t.detach().cpu() for n, t in clf.state_dict().items()}
+                if good.sum() >= 2:
+                    rows = torch.from_numpy(np.flatnonzero(good))
+                    reg_feats, reg_y = {n: t[rows] for n, t in feats.items()}, y[good]
+            reg = self._run(self.hidden_, self.lr_, c.epochs, reg_feats, reg_y, seed, False)
+            member["net"] = {n: t.detach().cpu() for n, t in reg.state_dict().items()}
+            self.members_.append(member)
+        self._modules_cache = None
+
+    def _predict_member(self, modules, feats) -> np.ndarray:
+        pred = predict_network(modules["net"], self._forward, feats, self.torch_device)
+        if "classifier" in modules:
+            logit = predict_network(modules["classifier"], self._logit_forward, feats, self.torch_device)
+            pred = np.where(logit > 0, pred, np.minimum(pred, self.config.threshold))
+        return pred
+
+    def predict_proba(self, archs) -> np.ndarray:
+        """Two-stage mode: the classifier's probability that each architecture is above the threshold."""
+        self._check_fitted()
+        if self.config.threshold is None:
+            raise ValueError("predict_proba needs the two-stage mode (set threshold)")
+        feats = self._features(list(archs))
+        probs = [
+            1 / (1 + np.exp(-predict_network(m["classifier"], self._logit_forward, feats, self.torch_device)))
+            for m in self._member_modules()
+        ]
+        return np.mean(probs, axis=0)
+
+    def _extra_state(self) -> dict[str, Any]:
+        return {"hidden": int(self.hidden_), "lr": float(self.lr_)}
+
+    def _restore_extra(self, state: dict[str, Any]) -> None:
+        self.hidden_, self.lr_ = int(state["hidden"]), float(state["lr"])
+        self.cv_scores_ = {}

@@ -1,0 +1,345 @@
+"""What the torch predictors share: featurisation, losses, the ensemble wrapper and the one
+training routine (built on ``archpred.training.fit_loop``).
+
+A ``TorchPredictor`` subclass says how to featurise architectures (``_features``: a dict of
+tensors with one row per architecture), how to build its network (``_build``) and how the
+network maps a batch of feature rows to predictions (``_forward``). Fitting, ensembling,
+target scaling, ranking losses, prediction and save/load are done here once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from archpred.predictors.base import Predictor, PredictorConfig
+from archpred.spaces import Architecture, SearchSpace
+from archpred.training import Callback, FunctionCallback, fit_loop
+
+LOSSES = ("mse", "rank", "mse+rank")
+
+
+@dataclasses.dataclass(frozen=True)
+class TorchConfig(PredictorConfig):
+    """Training fields every torch predictor has (subclass configs add the model's own)."""
+
+    epochs: int = 100
+    batch_size: int = 64
+    lr: float = 1e-3
+    weight_decay: float = 0.0
+    loss: str = "mse"  # "mse", "rank" (pairwise hinge) or "mse+rank"
+    rank_weight: float = 1.0
+    ensemble: int = 1  # models trained with seeds seed, seed+1, ...; predictions averaged
+
+    def __post_init__(self) -> None:
+        if self.loss not in LOSSES:
+            raise ValueError(f"unknown loss {self.loss!r}; choose from {', '.join(LOSSES)}")
+        for name in ("epochs", "batch_size", "ensemble"):
+            if int(getattr(self, name)) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.lr <= 0:
+            raise ValueError(f"lr must be > 0, got {self.lr}")
+
+
+# -- featurisation ------------------------------------------------------------------------------
+def padded_graphs(space: SearchSpace, archs: Sequence[Architecture]) -> dict[str, torch.Tensor]:
+    """``types`` (N, M) node-type ids (-1 = padding) and ``adj`` (N, M, M) of ``space.padded``."""
+    adjs, types = zip(*(space.padded(a) for a in archs))
+    return {
+        "types": torch.from_numpy(np.stack(types)).long(),
+        "adj": torch.from_numpy(np.stack(adjs)).to(torch.uint8),
+    }
+
+
+def random_topological_relabel(
+    types: np.ndarray, adj: np.ndarray, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """An isomorphic copy of one padded graph: real vertices renumbered in a random topological
+    order (input stays first, output last, padding stays just before the output)."""
+    m = len(types)
+    real = [v for v in range(m) if types[v] >= 0]
+    indeg = {v: int(adj[real, v].sum()) for v in real}
+    ready = [v for v in real if indeg[v] == 0]
+    order: list[int] = []
+    while ready:
+        v = ready.pop(int(rng.integers(len(ready))))
+        order.append(v)
+        for w in real:
+            if adj[v, w]:
+                indeg[w] -= 1
+                if indeg[w] == 0:
+                    ready.append(w)
+    if len(order) != len(real) or order[0] != real[0] or order[-1] != real[-1]:
+        return types, adj  # not a single-source single-sink DAG: leave it as it is
+    slots = real  # the positions real vertices occupy, in increasing order
+    new_types = types.copy()
+    new_adj = np.zeros_like(adj)
+    where = {old: slots[k] for k, old in enumerate(order)}
+    for old in real:
+        new_types[where[old]] = types[old]
+        for w in real:
+            if adj[old, w]:
+                new_adj[where[old], where[w]] = 1
+    return new_types, new_adj
+
+
+def augment_graphs(
+    feats: dict[str, torch.Tensor], y: np.ndarray, copies: int, rng: np.random.Generator
+) -> tuple[dict[str, torch.Tensor], np.ndarray]:
+    """Add ``copies`` isomorphic relabelings of every padded graph (same target)."""
+    if copies <= 0:
+        return feats, y
+    types, adj = feats["types"].numpy(), feats["adj"].numpy()
+    new_t, new_a = [types], [adj]
+    for _ in range(copies):
+        pairs = [random_topological_relabel(t, a, rng) for t, a in zip(types, adj)]
+        new_t.append(np.stack([p[0] for p in pairs]))
+        new_a.append(np.stack([p[1] for p in pairs]))
+    out = {"types": torch.from_numpy(np.concatenate(new_t)), "adj": torch.from_numpy(np.concatenate(new_a))}
+    return out, np.tile(y, copies + 1)
+
+
+def onehot_from_padded(types: torch.Tensor, adj: torch.Tensor, n_ops: int) -> torch.Tensor:
+    """The space's ``onehot`` encoding computed from padded arrays (batched, so augmented
+    copies can be encoded too): upper-triangular adjacency bits, then one op one-hot per
+    interior vertex (type ids 1..n_ops are the ops)."""
+    n, m = types.shape
+    iu = torch.triu_indices(m, m, 1)
+    bits = adj[:, iu[0], iu[1]].float()
+    interior = types[:, 1:-1]
+    onehot = torch.zeros(n, m - 2, n_ops)
+    real = interior >= 1
+    idx = (interior - 1).clamp(min=0)
+    onehot.scatter_(2, idx.unsqueeze(-1), real.unsqueeze(-1).float())
+    return torch.cat([bits, onehot.flatten(1)], dim=1)
+
+
+# -- losses --------------------------------------------------------------------------------------
+def pairwise_hinge(pred: torch.Tensor, target: torch.Tensor, margin: float = 0.1) -> torch.Tensor:
+    """Mean hinge over all ordered pairs of the batch whose targets differ."""
+    dp = pred.unsqueeze(0) - pred.unsqueeze(1)
+    dt = target.unsqueeze(0) - target.unsqueeze(1)
+    sign = torch.sign(dt)
+    mask = sign != 0
+    if not bool(mask.any()):
+        return pred.sum() * 0.0
+    return torch.relu(margin - sign * dp)[mask].mean()
+
+
+def regression_loss(pred: torch.Tensor, target: torch.Tensor, kind: str, rank_weight: float) -> torch.Tensor:
+    if kind == "mse":
+        return nn.functional.mse_loss(pred, target)
+    if kind == "rank":
+        return pairwise_hinge(pred, target)
+    return nn.functional.mse_loss(pred, target) + rank_weight * pairwise_hinge(pred, target)
+
+
+# -- the one training routine --------------------------------------------------------------------
+def select(feats: dict[str, torch.Tensor], rows: torch.Tensor, device: torch.device) -> dict[str, torch.Tensor]:
+    return {k: v[rows].to(device) for k, v in feats.items()}
+
+
+def train_network(
+    module: nn.Module,
+    forward: Callable[[nn.Module, dict[str, torch.Tensor]], torch.Tensor],
+    feats: dict[str, torch.Tensor],
+    target: torch.Tensor,
+    *,
+    epochs: int,
+    batch_size: int,
+    lr: float,
+    weight_decay: float,
+    seed: int,
+    device: torch.device,
+    loss: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+    progress: bool = False,
+    callbacks: Iterable[Callback] = (),
+    desc: str = "training",
+) -> list[dict[str, float]]:
+    """Adam with a cosine learning-rate schedule over ``epochs``, shuffled mini-batches
+    seeded by ``(seed, epoch)``; everything else is ``fit_loop``."""
+    n = len(target)
+    module.to(device)
+    target = target.to(device)
+    optimizer = torch.optim.Adam(module.parameters(), lr=lr, weight_decay=weight_decay)
+    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs)
+    bs = min(batch_size, n)
+
+    def batches(epoch: int):
+        perm = torch.from_numpy(np.random.default_rng((seed, epoch)).permutation(n))
+        stop = n - (n % bs) if n % bs == 1 else n  # a batch of one breaks batch statistics and pairs
+        for start in range(0, stop, bs):
+            yield perm[start : start + bs]
+
+    def step(rows: torch.Tensor) -> torch.Tensor:
+        return loss(forward(module, select(feats, rows, device)), target[rows])
+
+    return fit_loop(
+        module,
+        step,
+        batches,
+        epochs=epochs,
+        optimizer=optimizer,
+        scheduler=scheduler,
+        callbacks=callbacks,
+        progress=progress,
+        desc=desc,
+    )
+
+
+@torch.no_grad()
+def predict_network(
+    module: nn.Module,
+    forward: Callable[[nn.Module, dict[str, torch.Tensor]], torch.Tensor],
+    feats: dict[str, torch.Tensor],
+    device: torch.device,
+    batch_size: int = 2048,
+) -> np.ndarray:
+    module.to(device).eval()
+    n = len(next(iter(feats.values())))
+    out = []
+    for start in range(0, n, batch_size):
+        rows = torch.arange(start, min(start + batch_size, n))
+        out.append(forward(module, select(feats, rows, device)).float().cpu())
+    return torch.cat(out).numpy().astype(np.float64)
+
+
+def count_parameters(module: nn.Module) -> int:
+    return sum(p.numel() for p in module.parameters())
+
+
+# -- the predictor base ----------------------------------------------------------------------------
+class TorchPredictor(Predictor):
+    """A predictor made of one network (or an ensemble of them) trained by ``train_network``.
+
+    Subclasses implement ``_features(archs)``, ``_build()`` and ``_forward(module, batch)``;
+    they may override ``_train_one`` (the Neural Predictor's two stages do). Targets are
+    standardised unless ``standardize`` is False (then the network predicts accuracy itself).
+
+    Extra args: ``callbacks``: ``archpred.training.Callback`` objects (or plain functions
+    ``fn(epoch, logs)``) called after every epoch of every network, e.g. a progress bar.
+    """
+
+    Config: Any = TorchConfig
+    standardize = True
+
+    def __init__(
+        self,
+        seed: int = 0,
+        device: str = "auto",
+        progress: bool = False,
+        callbacks: Iterable[Callback | Callable] = (),
+        **config: Any,
+    ) -> None:
+        super().__init__(seed=seed, device=device, progress=progress, **config)
+        self.callbacks = [c if isinstance(c, Callback) else FunctionCallback(c) for c in callbacks]
+
+    # -- to implement ----------------------------------------------------------------------------
+    def _features(self, archs: list[Architecture]) -> dict[str, torch.Tensor]:
+        raise NotImplementedError
+
+    def _build(self) -> nn.Module:
+        raise NotImplementedError
+
+    def _forward(self, module: nn.Module, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        raise NotImplementedError
+
+    def _augment(
+        self, feats: dict[str, torch.Tensor], y: np.ndarray, rng: np.random.Generator
+    ) -> tuple[dict[str, torch.Tensor], np.ndarray]:
+        return feats, y
+
+    # -- shared machinery -------------------------------------------------------------------------
+    def _loss(self) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
+        kind, weight = self.config.loss, self.config.rank_weight
+        return lambda pred, target: regression_loss(pred, target, kind, weight)
+
+    def _train_one(self, feats: dict[str, torch.Tensor], y: np.ndarray, seed: int) -> dict[str, Any]:
+        """Train one member; returns its learned state (tensors)."""
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            module = self._build()
+            target = torch.as_tensor((y - self.y_mean_) / self.y_scale_, dtype=torch.float32)
+            train_network(
+                module,
+                self._forward,
+                feats,
+                target,
+                epochs=self.config.epochs,
+                batch_size=self.config.batch_size,
+                lr=self.config.lr,
+                weight_decay=self.config.weight_decay,
+                seed=seed,
+                device=self.torch_device,
+                loss=self._loss(),
+                progress=self.progress,
+                callbacks=self.callbacks,
+                desc=f"{self.name} (seed {seed})",
+            )
+        return {"net": {k: v.detach().cpu() for k, v in module.state_dict().items()}}
+
+    def _fit(self, archs: list[Architecture], y: np.ndarray) -> None:
+        if self.standardize:
+            self.y_mean_, self.y_scale_ = float(y.mean()), float(y.std()) or 1.0
+        else:
+            self.y_mean_, self.y_scale_ = 0.0, 1.0
+        feats = self._features(archs)
+        feats, y = self._augment(feats, y, np.random.default_rng(self.seed))
+        self.members_ = [self._train_one(feats, y, self.seed + k) for k in range(self.config.ensemble)]
+        self._modules_cache = None
+
+    def _member_modules(self) -> list[dict[str, nn.Module]]:
+        if getattr(self, "_modules_cache", None) is None:
+            out = []
+            for member in self.members_:
+                built = {}
+                for key, sd in member.items():
+                    module = self._build_for(key)
+                    module.load_state_dict(sd)
+                    built[key] = module.to(self.torch_device).eval()
+                out.append(built)
+            self._modules_cache = out
+        return self._modules_cache
+
+    def _build_for(self, key: str) -> nn.Module:
+        """The network of one member's state entry (``net``; subclasses may store more)."""
+        return self._build()
+
+    def _predict_member(self, modules: dict[str, nn.Module], feats: dict[str, torch.Tensor]) -> np.ndarray:
+        return predict_network(modules["net"], self._forward, feats, self.torch_device)
+
+    def _predict(self, archs: list[Architecture]) -> np.ndarray:
+        feats = self._features(archs)
+        preds = [self._predict_member(m, feats) for m in self._member_modules()]
+        return np.mean(preds, axis=0) * self.y_scale_ + self.y_mean_
+
+    def _state(self) -> dict[str, Any]:
+        return {
+            "y_mean": float(self.y_mean_),
+            "y_scale": float(self.y_scale_),
+            "members": {str(i): m for i, m in enumerate(self.members_)},
+            **self._extra_state(),
+        }
+
+    def _extra_state(self) -> dict[str, Any]:
+        return {}
+
+    def _restore(self, state: dict[str, Any]) -> None:
+        self._restore_extra(state)
+        self.y_mean_, self.y_scale_ = float(state["y_mean"]), float(state["y_scale"])
+        members = state["members"]
+        self.members_ = [members[str(i)] for i in range(len(members))]
+        self._modules_cache = None
+        self._member_modules()  # builds and loads now, so a mismatching file fails at load time
+
+    def _restore_extra(self, state: dict[str, Any]) -> None:
+        pass
+
+    def num_parameters(self) -> int:
+        self._check_fitted()
+        return sum(count_parameters(m) for member in self._member_modules() for m in member.values())

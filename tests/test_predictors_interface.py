@@ -1,0 +1,228 @@
+"""The predictor contract on every space: shapes, determinism, save/load, bad input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from archpred.errors import CheckpointError, NotFittedError
+from archpred.predictors import Predictor, make_predictor
+from archpred.predictors.baselines import LSTMPredictor, RandomForestPredictor
+from archpred.predictors.gnn import GNNPredictor
+from archpred.spaces import get_space
+
+torch.set_num_threads(1)
+
+TINY = {
+    "gnn": {"d_node": 16, "d_graph": 8, "epochs": 2, "batch_size": 16},
+    "neural-predictor": {"hidden": 16, "fc": 16, "epochs": 2, "batch_size": 16},
+    "random-forest": {"n_estimators": 5},
+    "mlp": {"hidden": (16, 16), "epochs": 2, "batch_size": 16},
+    "lstm": {"hidden": 8, "num_layers": 1, "epochs": 2, "batch_size": 16},
+}
+NAMES = list(TINY)
+SPACES = ["nb101", "nb201", "enas"]
+
+
+def sample(space: str, n: int, seed: int = 0):
+    s = get_space(space)
+    rng = np.random.default_rng(seed)
+    archs = [s.sample(rng) for _ in range(n)]
+    # a smooth synthetic target in [0.6, 0.9]: depends on ops and size, so it is learnable
+    y = np.array([0.6 + 0.3 * (sum(hash(o) % 7 for o in a.ops) % 11) / 10 for a in archs])
+    return archs, y
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    """One tiny fitted model per (name, space), shared by the tests that only read it."""
+    out = {}
+    for space in SPACES:
+        archs, y = sample(space, 40)
+        for name in NAMES:
+            out[name, space] = make_predictor(name, seed=0, device="cpu", **TINY[name]).fit(archs, y)
+    return out
+
+
+@pytest.mark.parametrize("space", SPACES)
+@pytest.mark.parametrize("name", NAMES)
+def test_predict_shape_and_finite(fitted, name, space):
+    archs, _ = sample(space, 13, seed=1)
+    pred = fitted[name, space].predict(archs)
+    assert pred.shape == (13,) and pred.dtype == np.float64
+    assert np.all(np.isfinite(pred))
+    assert fitted[name, space].predict([]).shape == (0,)
+
+
+@pytest.mark.parametrize("space", SPACES)
+@pytest.mark.parametrize("name", NAMES)
+def test_deterministic_for_a_seed(fitted, name, space):
+    archs, y = sample(space, 40)
+    again = make_predictor(name, seed=0, device="cpu", **TINY[name]).fit(archs, y)
+    test, _ = sample(space, 10, seed=2)
+    np.testing.assert_array_equal(again.predict(test), fitted[name, space].predict(test))
+
+
+@pytest.mark.parametrize("name", ["gnn", "neural-predictor", "mlp"])
+def test_other_seed_other_model(fitted, name):
+    archs, y = sample("nb201", 40)
+    other = make_predictor(name, seed=1, device="cpu", **TINY[name]).fit(archs, y)
+    test, _ = sample("nb201", 10, seed=2)
+    assert not np.allclose(other.predict(test), fitted[name, "nb201"].predict(test))
+
+
+def test_fit_does_not_touch_global_rng():
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    archs, y = sample("nb201", 20)
+    make_predictor("gnn", seed=5, device="cpu", **TINY["gnn"]).fit(archs, y)
+    assert torch.equal(torch.rand(3), expected)
+
+
+@pytest.mark.parametrize("space", SPACES)
+@pytest.mark.parametrize("name", NAMES)
+def test_save_load_round_trip(fitted, name, space, tmp_path):
+    model = fitted[name, space]
+    path = model.save(tmp_path / "m.pt")
+    test, _ = sample(space, 10, seed=3)
+    for loaded in (Predictor.load(path, device="cpu"), type(model).load(path, device="cpu")):
+        assert type(loaded) is type(model) and loaded.config == model.config
+        assert loaded.space_.name == space
+        np.testing.assert_allclose(loaded.predict(test), model.predict(test), rtol=1e-6, atol=1e-9)
+
+
+def test_load_as_other_class_is_an_error(fitted, tmp_path):
+    path = fitted["gnn", "nb201"].save(tmp_path / "gnn.pt")
+    with pytest.raises(CheckpointError, match="not lstm"):
+        LSTMPredictor.load(path)
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"", b"not a checkpoint at all", bytes(range(256)) * 10],
+    ids=["empty", "text", "binary"],
+)
+def test_corrupt_file(tmp_path, content):
+    path = tmp_path / "bad.pt"
+    path.write_bytes(content)
+    with pytest.raises(CheckpointError):
+        Predictor.load(path)
+
+
+def test_truncated_file(fitted, tmp_path):
+    path = fitted["mlp", "nb201"].save(tmp_path / "m.pt")
+    path.write_bytes(path.read_bytes()[:300])
+    with pytest.raises(CheckpointError):
+        Predictor.load(path)
+
+
+def test_foreign_files(tmp_path):
+    torch.save({"weights": torch.zeros(3)}, tmp_path / "foreign.pt")
+    torch.save([1, 2, 3], tmp_path / "list.pt")
+    for name in ("foreign.pt", "list.pt"):
+        with pytest.raises(CheckpointError):
+            Predictor.load(tmp_path / name)
+    with pytest.raises(CheckpointError, match="no such"):
+        Predictor.load(tmp_path / "missing.pt")
+
+
+def test_tampered_weights(fitted, tmp_path):
+    path = fitted["gnn", "nb201"].save(tmp_path / "m.pt")
+    state = torch.load(path, weights_only=True)
+    state["state"]["members"]["0"]["net"]["embed.weight"] = torch.zeros(3, 3)
+    torch.save(state, path)
+    with pytest.raises(CheckpointError, match="corrupt gnn"):
+        Predictor.load(path)
+    state["state"] = {"nothing": 1}
+    torch.save(state, path)
+    with pytest.raises(CheckpointError):
+        Predictor.load(path)
+
+
+def test_tampered_forest(fitted, tmp_path):
+    path = fitted["random-forest", "nb201"].save(tmp_path / "rf.pt")
+    state = torch.load(path, weights_only=True)
+    state["state"]["left"] = state["state"]["left"] + 10_000
+    torch.save(state, path)
+    with pytest.raises(CheckpointError):
+        Predictor.load(path)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_unfitted(name, tmp_path):
+    model = make_predictor(name, **TINY[name])
+    archs, _ = sample("nb201", 3)
+    with pytest.raises(NotFittedError):
+        model.predict(archs)
+    with pytest.raises(NotFittedError):
+        model.save(tmp_path / "x.pt")
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_wrong_space(fitted, name):
+    archs, _ = sample("nb101", 3)
+    with pytest.raises(ValueError, match="fitted on nb201"):
+        fitted[name, "nb201"].predict(archs)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_unknown_option(name):
+    with pytest.raises(ValueError, match="unknown option"):
+        make_predictor(name, no_such_option=1)
+
+
+@pytest.mark.parametrize(
+    "name, config",
+    [
+        ("gnn", {"loss": "hinge"}),
+        ("gnn", {"epochs": 0}),
+        ("mlp", {"lr": -1.0}),
+        ("random-forest", {"features": "path"}),
+        ("neural-predictor", {"threshold": 91}),
+        ("neural-predictor", {"cv_folds": 1}),
+    ],
+)
+def test_bad_option_values(name, config):
+    with pytest.raises(ValueError):
+        make_predictor(name, **config)
+
+
+def test_bad_fit_input():
+    archs, y = sample("nb201", 5)
+    model = make_predictor("mlp", **TINY["mlp"])
+    with pytest.raises(ValueError, match="targets"):
+        model.fit(archs, y[:3])
+    with pytest.raises(ValueError, match="finite"):
+        model.fit(archs, np.full(5, np.nan))
+    mixed = archs[:2] + sample("nb101", 2)[0]
+    with pytest.raises(ValueError, match="several spaces"):
+        model.fit(mixed, np.zeros(4))
+
+
+def test_callbacks_see_every_epoch():
+    seen = []
+    archs, y = sample("nb201", 20)
+    GNNPredictor(device="cpu", callbacks=[lambda epoch, logs: seen.append(epoch)], **TINY["gnn"]).fit(archs, y)
+    assert seen == [0, 1]
+    calls = []
+    RandomForestPredictor(callbacks=[lambda e, logs: calls.append(e)], n_estimators=2).fit(archs, y)
+    assert calls == [0]
+
+
+def test_ensemble_averages_members():
+    archs, y = sample("nb201", 30)
+    config = {**TINY["mlp"], "ensemble": 3}
+    ens = make_predictor("mlp", seed=0, device="cpu", **config).fit(archs, y)
+    singles = [make_predictor("mlp", seed=s, device="cpu", **TINY["mlp"]).fit(archs, y) for s in range(3)]
+    test, _ = sample("nb201", 8, seed=4)
+    expected = np.mean([m.predict(test) for m in singles], axis=0)
+    np.testing.assert_allclose(ens.predict(test), expected, rtol=1e-5, atol=1e-7)
+
+
+def test_ranking_losses_run():
+    archs, y = sample("nb201", 30)
+    for loss in ("rank", "mse+rank"):
+        pred = make_predictor("mlp", device="cpu", loss=loss, **TINY["mlp"]).fit(archs, y).predict(archs)
+        assert np.all(np.isfinite(pred))
