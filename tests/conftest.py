@@ -1,0 +1,33 @@
+"""Shared fixtures. Tests never write outside tmp folders: the cache dir is redirected."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from archpred.paths import data_dir
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _hermetic_cache(tmp_path_factory: pytest.TempPathFactory):
+    """Caches go to a temporary folder, unless a test run sets ARCHPRED_CACHE_DIR itself."""
+    if "ARCHPRED_CACHE_DIR" not in os.environ:
+        os.environ["ARCHPRED_CACHE_DIR"] = str(tmp_path_factory.mktemp("archpred-cache"))
+    yield
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    return np.random.default_rng(0)
+
+
+def shared_file(*parts: str) -> Path:
+    path = data_dir().joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"benchmark file {path} not present")
+    return path

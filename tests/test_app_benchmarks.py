@@ -1,0 +1,32 @@
+"""AppTest: the Benchmarks page renders real data and reacts to its widgets."""
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.conftest import ROOT
+
+PAGE = str(ROOT / "pages" / "benchmarks.py")
+
+
+def test_renders_nb101():
+    at = AppTest.from_file(PAGE, default_timeout=90).run()
+    assert not at.exception
+    assert at.metric[0].value == "20,001"
+    assert at.metric[1].value == "0.9491"
+
+
+@pytest.mark.parametrize("dataset", ["cifar100", "imagenet16-120"])
+def test_nb201_datasets(dataset):
+    at = AppTest.from_file(PAGE, default_timeout=90).run()
+    at.selectbox(key="bench_name").select("nb201").run()
+    at.selectbox(key="bench_dataset").select(dataset).run()
+    assert not at.exception and at.metric[0].value == "15,625"
+
+
+def test_missing_data_is_an_inline_error(tmp_path, monkeypatch):
+    monkeypatch.setenv("ARCHPRED_DATA_DIR", str(tmp_path))
+    at = AppTest.from_file(PAGE, default_timeout=90)
+    at.run()
+    at.selectbox(key="bench_name").select("enas").run()
+    assert not at.exception
+    assert any("ENAS data not found" in e.value for e in at.error)

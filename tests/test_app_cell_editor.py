@@ -1,0 +1,58 @@
+"""AppTest: the Cell editor validates inline, hashes, and looks cells up in the benchmark."""
+
+from streamlit.testing.v1 import AppTest
+
+from tests.conftest import ROOT
+
+PAGE = str(ROOT / "pages" / "cell_editor.py")
+
+
+def page() -> AppTest:
+    return AppTest.from_file(PAGE, default_timeout=90).run()
+
+
+def test_default_cell_is_the_best_nb101_cell():
+    at = page()
+    assert not at.exception
+    assert any("0.9491" in s.value for s in at.success)
+    assert at.session_state["editor_cell"]["space"] == "nb101"
+
+
+def test_invalid_cells_show_inline_errors_not_tracebacks():
+    at = page()
+    for text, message in [
+        ('{"adjacency": [[0,1],[1,0]], "ops": ["input","output"]}', "cycle"),
+        ('{"adjacency": [[0,1]', "malformed JSON"),
+        ("", "the cell is empty"),
+    ]:
+        at.text_area(key="editor_json_nb101").input(text).run()
+        assert not at.exception
+        assert any(message in e.value for e in at.error), [e.value for e in at.error]
+
+
+def test_pruning_warning_and_hash():
+    at = page()
+    cell = '{"adjacency": [[0,1,1,0],[0,0,0,1],[0,0,0,0],[0,0,0,0]], "ops": ["input","conv3x3","maxpool3x3","output"]}'
+    at.text_area(key="editor_json_nb101").input(cell).run()
+    assert not at.exception and any("pruned" in w.value for w in at.warning)
+    assert any("Hash" in m.value for m in at.markdown)
+
+
+def test_switch_space_random_and_mutate():
+    at = page()
+    at.selectbox(key="editor_space").select("nb201").run()
+    assert not at.exception and any("real val_acc" in s.value for s in at.success)
+    before = at.text_area(key="editor_json_nb201").value
+    at.button(key="editor_random").click().run()
+    at.button(key="editor_mutate").click().run()
+    assert not at.exception and at.text_area(key="editor_json_nb201").value != before
+    at.selectbox(key="editor_space").select("enas").run()
+    assert not at.exception and any("real acc" in s.value for s in at.success)
+
+
+def test_incoming_cell_from_another_page():
+    at = AppTest.from_file(PAGE, default_timeout=90)
+    s = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|"
+    at.session_state["editor_incoming"] = {"space": "nb201", "arch": {"arch": s}}
+    at.run()
+    assert not at.exception and s in at.text_area(key="editor_json_nb201").value
