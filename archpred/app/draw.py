@@ -10,6 +10,11 @@ from archpred.spaces import Architecture
 PALETTE = ["#4C78A8", "#F58518", "#54A24B", "#E45756", "#72B7B2", "#B279A2", "#FF9DA6", "#9D755D", "#BAB0AC"]
 
 
+def short(op: str) -> str:
+    """A compact label: ``conv3x3-bn-relu`` -> ``conv3x3``, ``nor_conv_1x1`` -> ``conv_1x1``."""
+    return op.replace("-bn-relu", "").replace("nor_", "").replace("_connect", "")
+
+
 def _graph(arch: Architecture) -> nx.DiGraph:
     g = nx.DiGraph()
     for v, op in enumerate(arch.ops):
