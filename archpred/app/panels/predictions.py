@@ -1,0 +1,49 @@
+"""Cell-editor panel: the accuracy every trained predictor of this space predicts for the cell,
+next to the real one when the cell is in the benchmark."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from archpred.app import predictor_cache
+
+
+def predictions_table(space_name: str, arch) -> tuple[pd.DataFrame, list[str]]:
+    """One row per readable predictor file of the space; unreadable files are reported apart."""
+    rows, problems = [], []
+    for saved in predictor_cache.models_for(space_name):
+        model, error = predictor_cache.try_load(saved.path)
+        if model is None:
+            problems.append(f"{saved.path.name}: {error}")
+            continue
+        try:
+            value = float(model.predict([arch])[0])
+        except (ValueError, RuntimeError) as err:
+            problems.append(f"{saved.path.name}: {err}")
+            continue
+        rows.append({"model": saved.label, "predictor": saved.name, "predicted": value})
+    return pd.DataFrame(rows, columns=["model", "predictor", "predicted"]), problems
+
+
+def render(space_name: str, arch) -> None:
+    st.subheader("Predicted accuracy")
+    table, problems = predictions_table(space_name, arch)
+    for problem in problems:
+        st.warning(f"Skipped a predictor file: {problem}")
+    if table.empty:
+        st.info(f"No trained predictor for {space_name} yet: train one on the Models page.")
+        return
+    from archpred.app import cache, editor
+
+    bench, _ = cache.try_benchmark(editor.SPACE_BENCHMARK.get(space_name, space_name))
+    real = None
+    if bench is not None:
+        record = bench.lookup(arch)
+        real = None if record is None else record[bench.target]
+    if real is not None:
+        table["real"] = real
+        table["error"] = table["predicted"] - real
+    st.dataframe(table, hide_index=True)
+    if real is None:
+        st.caption("This cell is not in the benchmark table, so only predictions are shown.")
