@@ -75,20 +75,32 @@ class NeuralPredictorNet(nn.Module):
         self.fc.reset_parameters()
         self.out.reset_parameters()
 
-    def logits(self, types: torch.Tensor, adj: torch.Tensor) -> torch.Tensor:
+    @staticmethod
+    def prepare(types: torch.Tensor, adj: torch.Tensor, num_types: int) -> dict[str, torch.Tensor]:
+        """Inputs of ``logits_prepared`` from padded graphs (computed once per data set)."""
         mask = (types >= 0).float()  # (B, M)
-        v = nn.functional.one_hot(types.clamp(min=0), self.num_types).float() * mask.unsqueeze(-1)
-        eye = torch.diag_embed(mask)  # self-loops on real vertices only
-        a = adj.float() + eye
-        a_fwd, a_bwd = normalise(a.transpose(1, 2)), normalise(a)  # row v of a_fwd: v's in-neighbours
+        x = nn.functional.one_hot(types.clamp(min=0), num_types).float() * mask.unsqueeze(-1)
+        a = adj.float() + torch.diag_embed(mask)  # self-loops on real vertices only
+        # row v of a_fwd averages v's in-neighbours (and v), of a_bwd its out-neighbours
+        return {"x": x, "a_fwd": normalise(a.transpose(1, 2)), "a_bwd": normalise(a), "mask": mask}
+
+    def logits_prepared(self, x, a_fwd, a_bwd, mask) -> torch.Tensor:
+        v, m = x, mask.unsqueeze(-1)
         for layer in self.gcn:
-            v = layer(v, a_fwd, a_bwd) * mask.unsqueeze(-1)
+            v = layer(v, a_fwd, a_bwd) * m
         pooled = v.sum(1) / mask.sum(1, keepdim=True).clamp(min=1.0)
         return self.out(self.dropout(torch.relu(self.fc(pooled)))).squeeze(-1)
 
+    def logits(self, types: torch.Tensor, adj: torch.Tensor) -> torch.Tensor:
+        return self.logits_prepared(**self.prepare(types, adj, self.num_types))
+
     def forward(self, types: torch.Tensor, adj: torch.Tensor) -> torch.Tensor:
         """Predicted accuracy in [0.10, 1.00]."""
-        return LOW + (HIGH - LOW) * torch.sigmoid(self.logits(types, adj))
+        return scale(self.logits(types, adj))
+
+
+def scale(logits: torch.Tensor) -> torch.Tensor:
+    return LOW + (HIGH - LOW) * torch.sigmoid(logits)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -126,7 +138,8 @@ class NeuralPredictor(TorchPredictor):
     standardize = False  # the network's sigmoid output is the accuracy itself
 
     def _features(self, archs):
-        return padded_graphs(self.space_, archs)
+        g = padded_graphs(self.space_, archs)
+        return NeuralPredictorNet.prepare(g["types"], g["adj"], len(self.space_.node_types))
 
     def _net(self, hidden: int) -> NeuralPredictorNet:
         c = self.config
@@ -136,11 +149,11 @@ class NeuralPredictor(TorchPredictor):
         return self._net(getattr(self, "hidden_", self.config.hidden))
 
     def _forward(self, module: nn.Module, batch: dict[str, torch.Tensor]) -> torch.Tensor:
-        return module(batch["types"], batch["adj"])
+        return scale(module.logits_prepared(**batch))
 
     @staticmethod
     def _logit_forward(module: nn.Module, batch: dict[str, torch.Tensor]) -> torch.Tensor:
-        return module.logits(batch["types"], batch["adj"])
+        return module.logits_prepared(**batch)
 
     # -- fitting -----------------------------------------------------------------------------------
     def _run(self, hidden: int, lr: float, epochs: int, feats, target: np.ndarray, seed: int, classify: bool):
