@@ -62,7 +62,11 @@ def server(tmp_path_factory):
         pytest.fail("streamlit did not start: " + proc.stdout.read().decode()[-2000:])
     yield url
     proc.terminate()
-    proc.wait(timeout=10)
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 @pytest.fixture(scope="module")

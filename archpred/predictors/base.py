@@ -11,14 +11,15 @@ import dataclasses
 import json
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
-import torch
 
 from archpred.errors import CheckpointError, NotFittedError
 from archpred.spaces import Architecture, SearchSpace, get_space
-from archpred.training import load_checkpoint, resolve_device, save_checkpoint
+
+if TYPE_CHECKING:  # torch loads on first use, so importing the registry stays cheap
+    import torch
 
 FORMAT = "archpred-predictor"
 FORMAT_VERSION = 1
@@ -89,6 +90,8 @@ class Predictor:
         return hasattr(self, "space_")
 
     def save(self, path: str | Path) -> Path:
+        from archpred.training import save_checkpoint
+
         self._check_fitted()
         path = Path(path)
         save_checkpoint(
@@ -106,6 +109,8 @@ class Predictor:
     @classmethod
     def load(cls, path: str | Path, device: str = "auto") -> Predictor:
         """Load any saved predictor (``Predictor.load``) or one of this class."""
+        from archpred.training import load_checkpoint
+
         state = load_checkpoint(path)
         if state.get("format") != FORMAT or "name" not in state:
             raise CheckpointError(f"{path}: not an archpred predictor file")
@@ -128,6 +133,8 @@ class Predictor:
     # -- for subclasses --------------------------------------------------------------------------
     @property
     def torch_device(self) -> torch.device:
+        from archpred.training import resolve_device
+
         return resolve_device(self.device)
 
     def _check_fitted(self) -> None:

@@ -11,14 +11,15 @@ import json
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
-import torch
-from torch_geometric.data import Data
 
 from archpred.errors import InvalidArchitecture
 from archpred.spaces.hashing import graph_hash
+
+if TYPE_CHECKING:  # torch and PyG load on first use, so the CLI starts fast
+    from torch_geometric.data import Data
 
 INPUT, OUTPUT = "input", "output"
 ENCODINGS = ("onehot", "path", "graph")
@@ -217,7 +218,7 @@ class SearchSpace(ABC):
         types[order] = self.node_type_ids(arch)
         return adj, types
 
-    def encode(self, arch: Architecture, kind: str = "onehot") -> np.ndarray | Data:
+    def encode(self, arch: Architecture, kind: str = "onehot") -> np.ndarray | Data:  # noqa: F821
         """Encode one architecture.
 
         ``"onehot"``: upper-triangular adjacency bits then a one-hot op per interior vertex
@@ -272,6 +273,9 @@ class SearchSpace(ABC):
     def to_data(self, arch: Architecture) -> Data:
         """PyG graph: ``x`` one-hot node types (V, len(node_types)), ``node_type`` (V,),
         directed ``edge_index`` (2, E) in the cell's edge direction."""
+        import torch
+        from torch_geometric.data import Data
+
         types = torch.tensor(self.node_type_ids(arch), dtype=torch.long)
         src, dst = np.nonzero(arch.matrix)
         edge_index = torch.tensor(np.stack([src, dst]), dtype=torch.long)
