@@ -52,6 +52,18 @@ if space == "nb101":
             st.session_state[json_key] = editor.nb101_from_form(ops, edited.to_numpy())
             st.rerun()
 
+if space == "nb201":
+    with st.expander("Build with a form", expanded=False):
+        edges = ["0→1", "0→2", "1→2", "0→3", "1→3", "2→3"]
+        columns = st.columns(6)
+        ops = [
+            col.selectbox(f"Edge {e}", get_space("nb201").ops, index=3, key=f"editor_nb201_{i}")
+            for i, (col, e) in enumerate(zip(columns, edges))
+        ]
+        if st.button("Use this form", key="editor_nb201_use"):
+            st.session_state[json_key] = get_space("nb201").cell(ops=ops).to_json()
+            st.rerun()
+
 text = st.text_area(
     "Cell (JSON)",
     key=json_key,

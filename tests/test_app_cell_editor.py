@@ -56,3 +56,12 @@ def test_incoming_cell_from_another_page():
     at.session_state["editor_incoming"] = {"space": "nb201", "arch": {"arch": s}}
     at.run()
     assert not at.exception and s in at.text_area(key="editor_json_nb201").value
+
+
+def test_nb201_form_builds_a_cell():
+    at = page()
+    at.selectbox(key="editor_space").select("nb201").run()
+    at.selectbox(key="editor_nb201_0").select("skip_connect").run()
+    at.button(key="editor_nb201_use").click().run()
+    assert not at.exception
+    assert "|skip_connect~0|+|nor_conv_3x3~0|" in at.text_area(key="editor_json_nb201").value
