@@ -85,9 +85,11 @@ TRICKS = (
 TRICK_SIZES = {"nb201": 156, "nb101": 172}
 
 
-def epochs_for(name: str, n: int, quick: bool) -> dict[str, Any]:
+def epochs_for(name: str, n: int, quick: bool | str) -> dict[str, Any]:
     """Training length by size: about ``visits`` graph presentations, within [low, high] epochs.
     The paper profile uses the predictors' own defaults (100 / 300 epochs)."""
+    if quick == "smoke":  # for tests: one epoch, five trees
+        return {"n_estimators": 5} if name == "random-forest" else {"epochs": 1, "batch_size": 64}
     if not quick or name == "random-forest":
         return {}
     visits, low, high = {
@@ -107,7 +109,7 @@ class Harness:
 
         self.np = np
         self.args = args
-        self.quick = args.profile == "quick"
+        self.quick = {"quick": True, "paper": False, "smoke": "smoke"}[args.profile]
         self.json_path = Path(args.out).with_suffix(".json")
         self.md_path = Path(args.out).with_suffix(".md")
         self.report: dict[str, Any] = {"results": {}}
@@ -496,7 +498,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seeds", type=int, default=5, help="seeds of the size sweep and the tricks")
     p.add_argument("--np-splits", type=int, default=10, help="random splits of the N=172 experiment")
     p.add_argument("--np-cv", action="store_true", help="N=172: choose hidden size by 3-fold CV (slower)")
-    p.add_argument("--profile", choices=["quick", "paper"], default="quick", help="training lengths")
+    p.add_argument("--profile", choices=["quick", "paper", "smoke"], default="quick", help="training lengths")
     p.add_argument("--device", default="cpu")
     p.add_argument("--threads", type=int, default=1, help="torch CPU threads")
     p.add_argument("--fresh", action="store_true", help="ignore results already in the JSON")
@@ -509,7 +511,8 @@ def run(args: argparse.Namespace) -> int:
     import torch
 
     torch.set_num_threads(args.threads)
-    args.command_line = "python -m archpred " + " ".join(sys.argv[1:]) if sys.argv[0].endswith("__main__.py") else ""
+    from_cli = Path(sys.argv[0]).parent.name == "archpred" or Path(sys.argv[0]).name == "archpred"
+    args.command_line = "python -m archpred " + " ".join(sys.argv[1:]) if from_cli else ""
     if not args.command_line:
         args.command_line = "python -m archpred bench predictors " + " ".join(
             f"--{k.replace('_', '-')} {v}" for k, v in vars(args).items() if k in ("out", "protocols", "seeds")
