@@ -1,0 +1,143 @@
+"""arch2vec (Yan et al., NeurIPS 2020): a GIN variational graph autoencoder.
+
+Encoder: 5 GIN layers (each a 2-layer MLP of 128 with batch norm) on ``A + A^T`` and one-hot
+node types; a per-node Gaussian of 16 dimensions. Decoder: ``sigmoid(Z Z^T)`` for the
+(upper-triangular) adjacency and a softmax dense layer for the node types. Loss: cross-entropy
+of the types + binary cross-entropy of the adjacency + KL. The graph embedding is the mean of
+the node latents. As in arch2vec, graphs are padded to ``max_vertices`` with padding vertices
+placed before the output, and "padding" is one more node type.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from archpred.spaces import get_space
+
+
+@dataclass(frozen=True)
+class Arch2VecConfig:
+    space: str = "nb201"
+    hidden: int = 128
+    layers: int = 5
+    latent: int = 16
+    dropout: float = 0.3
+
+
+class GINLayer(nn.Module):
+    def __init__(self, dim_in: int, hidden: int) -> None:
+        super().__init__()
+        self.eps = nn.Parameter(torch.zeros(1))
+        self.mlp = nn.Sequential(
+            nn.Linear(dim_in, hidden),
+            nn.BatchNorm1d(hidden),
+            nn.ReLU(),
+            nn.Linear(hidden, hidden),
+            nn.BatchNorm1d(hidden),
+            nn.ReLU(),
+        )
+
+    def reset_parameters(self) -> None:
+        nn.init.zeros_(self.eps)
+        for layer in self.mlp:
+            if hasattr(layer, "reset_parameters"):
+                layer.reset_parameters()
+
+    def forward(self, h: torch.Tensor, adj: torch.Tensor) -> torch.Tensor:
+        b, m, _ = h.shape
+        x = (1 + self.eps) * h + adj @ h
+        return self.mlp(x.reshape(b * m, -1)).view(b, m, -1)
+
+
+class Arch2Vec(nn.Module):
+    def __init__(self, config: Arch2VecConfig) -> None:
+        super().__init__()
+        self.config = config
+        space = get_space(config.space)
+        self.num_types = len(space.node_types) + 1  # + padding
+        self.pad = self.num_types - 1
+        self.max_vertices = space.max_vertices
+        dims = [self.num_types] + [config.hidden] * config.layers
+        self.gin = nn.ModuleList(GINLayer(a, config.hidden) for a in dims[:-1])
+        self.fc_mean = nn.Linear(config.hidden, config.latent)
+        self.fc_logvar = nn.Linear(config.hidden, config.latent)
+        self.ops_decoder = nn.Linear(config.latent, self.num_types)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        for module in (*self.gin, self.fc_mean, self.fc_logvar, self.ops_decoder):
+            module.reset_parameters()
+
+    @property
+    def latent_dim(self) -> int:
+        return self.max_vertices * self.config.latent
+
+    # -- layouts ------------------------------------------------------------------------------
+    def to_padded(self, adj: torch.Tensor, types: torch.Tensor, n: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Compact arrays -> arch2vec's layout: output moved to the last slot, padding before it."""
+        m = adj.shape[1]
+        j = torch.arange(m, device=adj.device).expand(len(n), m)
+        last = (n - 1)[:, None]
+        src = torch.where(j < last, j, torch.where(j == m - 1, last.expand(-1, m), j + 1).clamp(max=m - 1))
+        ptypes = torch.gather(types, 1, src)
+        ptypes = torch.where(ptypes < 0, torch.full_like(ptypes, self.pad), ptypes)
+        rows = torch.gather(adj, 1, src[:, :, None].expand(-1, -1, m))
+        padj = torch.gather(rows, 2, src[:, None, :].expand(-1, m, -1))
+        return padj, ptypes
+
+    # -- model --------------------------------------------------------------------------------
+    def encode_nodes(self, padj: torch.Tensor, ptypes: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        h = F.one_hot(ptypes, self.num_types).float()
+        sym = padj + padj.transpose(1, 2)
+        for layer in self.gin:
+            h = layer(h, sym)
+        return self.fc_mean(h), self.fc_logvar(h)
+
+    def encode(self, adj: torch.Tensor, types: torch.Tensor, n: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Posterior mean and log-variance of the node latents, each flattened to (B, M * 16)."""
+        mu, logvar = self.encode_nodes(*self.to_padded(adj, types, n))
+        return mu.flatten(1), logvar.flatten(1)
+
+    def graph_embedding(self, z: torch.Tensor) -> torch.Tensor:
+        """Mean of the node latents: (B, M * 16) -> (B, 16)."""
+        return z.view(len(z), self.max_vertices, self.config.latent).mean(1)
+
+    def decode_logits(self, z_nodes: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.ops_decoder(z_nodes), z_nodes @ z_nodes.transpose(1, 2)
+
+    def loss(self, adj: torch.Tensor, types: torch.Tensor, n: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
+        padj, ptypes = self.to_padded(adj, types, n)
+        mu, logvar = self.encode_nodes(padj, ptypes)
+        z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
+        z = F.dropout(z, self.config.dropout, self.training)
+        ops_logits, adj_logits = self.decode_logits(z)
+        ops_loss = F.cross_entropy(ops_logits.reshape(-1, self.num_types), ptypes.reshape(-1))
+        m = padj.shape[1]
+        iu = torch.triu_indices(m, m, 1, device=padj.device)
+        adj_loss = F.binary_cross_entropy_with_logits(adj_logits[:, iu[0], iu[1]], padj[:, iu[0], iu[1]])
+        kl = -0.5 * (1 + logvar - mu.pow(2) - logvar.exp()).mean()  # arch2vec's KLD: a mean per element
+        total = ops_loss + adj_loss + kl
+        return total, {"recon": float((ops_loss + adj_loss).detach()), "kl": float(kl.detach())}
+
+    @torch.no_grad()
+    def decode(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Flattened node latents -> compact (types, adj, n); padding vertices are dropped."""
+        m = self.max_vertices
+        ops_logits, adj_logits = self.decode_logits(z.view(len(z), m, self.config.latent))
+        ptypes = ops_logits.argmax(-1)
+        padj = torch.triu((adj_logits > 0).float(), 1)
+        keep = ptypes != self.pad
+        n = keep.sum(1)
+        # stable sort puts kept vertices first, in their order
+        order = torch.sort((~keep).to(torch.int8), dim=1, stable=True).indices
+        types = torch.gather(ptypes, 1, order)
+        types = torch.where(torch.arange(m, device=z.device)[None] < n[:, None], types, torch.full_like(types, -1))
+        rows = torch.gather(padj, 1, order[:, :, None].expand(-1, -1, m))
+        adj = torch.gather(rows, 2, order[:, None, :].expand(-1, m, -1))
+        valid = (torch.arange(m, device=z.device)[None] < n[:, None]).float()
+        adj = adj * valid[:, :, None] * valid[:, None, :]
+        return types, adj, n

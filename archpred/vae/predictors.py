@@ -1,0 +1,245 @@
+"""Accuracy predictors on graph-VAE latents (registry names ``svge`` and ``arch2vec``).
+
+``SVGePredictor``: the SVGe encoder (initialised from the trained VAE of the space when one is
+available) fine-tuned jointly with a 4-layer MLP regressor on labelled cells (the SVGe paper's
+performance prediction). ``Arch2VecPredictor``: a random forest (200 trees, max_features 4) on
+arch2vec graph embeddings, as the input-output extension paper uses it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import warnings
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from archpred.errors import CheckpointError
+from archpred.predictors.base import Predictor, PredictorConfig
+from archpred.spaces import Architecture
+from archpred.training import fit_loop
+from archpred.vae.data import GraphArrays, from_archs
+from archpred.vae.svge import DirectedGNN, GatedSum, SVGeConfig
+
+
+class SVGeRegressor(nn.Module):
+    """The SVGe encoder (same parameter names as in ``SVGe``) and an MLP on the posterior mean."""
+
+    def __init__(self, config: SVGeConfig, mlp_hidden: int = 128) -> None:
+        super().__init__()
+        from archpred.spaces import get_space
+
+        self.config = config
+        h = config.hidden
+        self.type_emb = nn.Embedding(len(get_space(config.space).node_types), h)
+        self.forward_gnn = DirectedGNN(h, config.rounds)
+        self.backward_gnn = DirectedGNN(h, config.rounds)
+        self.mean = GatedSum(2 * h, config.latent)
+        self.regressor = nn.Sequential(
+            nn.Linear(config.latent, mlp_hidden),
+            nn.ReLU(),
+            nn.Linear(mlp_hidden, mlp_hidden),
+            nn.ReLU(),
+            nn.Linear(mlp_hidden, mlp_hidden),
+            nn.ReLU(),
+            nn.Linear(mlp_hidden, 1),
+        )
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        for module in (self.type_emb, self.forward_gnn, self.backward_gnn, self.mean):
+            module.reset_parameters()
+        for layer in self.regressor:
+            if hasattr(layer, "reset_parameters"):
+                layer.reset_parameters()
+
+    def embed(self, adj: torch.Tensor, types: torch.Tensor) -> torch.Tensor:
+        mask = types >= 0
+        h0 = self.type_emb(types.clamp(min=0)) * mask.unsqueeze(-1)
+        h = torch.cat([self.forward_gnn(h0, adj, mask), self.backward_gnn(h0, adj.transpose(1, 2), mask)], -1)
+        return self.mean(h, mask)
+
+    def forward(self, adj: torch.Tensor, types: torch.Tensor) -> torch.Tensor:
+        return self.regressor(self.embed(adj, types)).squeeze(-1)
+
+    def load_encoder(self, svge_state: dict[str, torch.Tensor]) -> None:
+        prefixes = ("type_emb.", "forward_gnn.", "backward_gnn.", "mean.")
+        part = {k: v.float() for k, v in svge_state.items() if k.startswith(prefixes)}
+        missing, _ = self.load_state_dict(part, strict=False)
+        if any(not k.startswith("regressor.") for k in missing):
+            raise CheckpointError("the pretrained SVGe does not match this encoder")
+
+
+@dataclasses.dataclass(frozen=True)
+class SVGeConfigP(PredictorConfig):
+    """``pretrained``: start from the trained SVGe of the space (``load_vae``) when there is one."""
+
+    epochs: int = 100
+    batch_size: int = 32
+    lr: float = 1e-3
+    encoder_lr: float = 1e-4
+    weight_decay: float = 0.0
+    mlp_hidden: int = 128
+    pretrained: bool = True
+
+
+class SVGePredictor(Predictor):
+    name = "svge"
+    Config = SVGeConfigP
+
+    def _build(self) -> SVGeRegressor:
+        return SVGeRegressor(SVGeConfig(**self.svge_config_), self.config.mlp_hidden)
+
+    def _fit(self, archs: list[Architecture], y: np.ndarray) -> None:
+        torch.manual_seed(self.seed)
+        self.svge_config_ = dataclasses.asdict(SVGeConfig(space=self.space_.name))
+        self.pretrained_ = ""
+        state = None
+        if self.config.pretrained:
+            from archpred.vae.model import load_vae
+
+            try:
+                vae = load_vae("svge", self.space_.name)
+                self.svge_config_ = dataclasses.asdict(vae.module.config)
+                state = vae.module.state_dict()
+                self.pretrained_ = json.dumps(vae.meta.get("command", "pretrained"))
+            except CheckpointError as err:
+                warnings.warn(f"svge predictor: no pretrained SVGe ({err}); the encoder starts untrained", stacklevel=2)
+        dev = self.torch_device
+        model = self._build()
+        if state is not None:
+            model.load_encoder(state)
+        model.to(dev)
+        graphs = from_archs(self.space_, archs)
+        self.y_mean_, self.y_std_ = float(y.mean()), float(y.std() or 1.0)
+        adj, types, _ = graphs.tensors(dev)
+        target = torch.as_tensor((y - self.y_mean_) / self.y_std_, dtype=torch.float32, device=dev)
+        encoder = [p for n, p in model.named_parameters() if not n.startswith("regressor.")]
+        optimizer = torch.optim.Adam(
+            [
+                {"params": encoder, "lr": self.config.encoder_lr},
+                {"params": model.regressor.parameters(), "lr": self.config.lr},
+            ],
+            weight_decay=self.config.weight_decay,
+        )
+        bs = self.config.batch_size
+
+        def batches(epoch: int):
+            perm = torch.as_tensor(np.random.default_rng([self.seed, epoch]).permutation(len(archs)), device=dev)
+            for s in range(0, len(perm), bs):
+                yield perm[s : s + bs]
+
+        def step(rows: torch.Tensor) -> torch.Tensor:
+            return nn.functional.mse_loss(model(adj[rows], types[rows]), target[rows])
+
+        fit_loop(
+            model,
+            step,
+            batches,
+            epochs=self.config.epochs,
+            optimizer=optimizer,
+            progress=self.progress,
+            desc="svge predictor",
+        )
+        self.model_ = model.eval()
+
+    @torch.no_grad()
+    def predict_arrays(self, graphs: GraphArrays) -> np.ndarray:
+        """Predictions for compact graph arrays (any vertex count: the encoder is size-agnostic)."""
+        self._check_fitted()
+        out = []
+        for s in range(0, len(graphs), 4096):
+            adj, types, _ = graphs.take(np.arange(s, min(s + 4096, len(graphs)))).tensors(self.torch_device)
+            out.append(self.model_(adj, types).cpu().numpy())
+        pred = np.concatenate(out) if out else np.zeros(0)
+        return pred * self.y_std_ + self.y_mean_
+
+    def _predict(self, archs: list[Architecture]) -> np.ndarray:
+        return self.predict_arrays(from_archs(self.space_, archs))
+
+    @torch.no_grad()
+    def embed(self, archs: list[Architecture]) -> np.ndarray:
+        self._check_fitted()
+        adj, types, _ = from_archs(self.space_, archs).tensors(self.torch_device)
+        return self.model_.embed(adj, types).cpu().numpy()
+
+    def _state(self) -> dict[str, Any]:
+        return {
+            "model": {k: v.cpu() for k, v in self.model_.state_dict().items()},
+            "svge_config": json.dumps(self.svge_config_),
+            "y_mean": self.y_mean_,
+            "y_std": self.y_std_,
+            "pretrained": self.pretrained_,
+        }
+
+    def _restore(self, state: dict[str, Any]) -> None:
+        self.svge_config_ = json.loads(state["svge_config"])
+        self.y_mean_, self.y_std_ = float(state["y_mean"]), float(state["y_std"])
+        self.pretrained_ = state.get("pretrained", "")
+        model = self._build()
+        model.load_state_dict(state["model"])
+        self.model_ = model.to(self.torch_device).eval()
+
+
+@dataclasses.dataclass(frozen=True)
+class Arch2VecConfigP(PredictorConfig):
+    n_estimators: int = 200
+    max_features: int = 4
+
+
+class Arch2VecPredictor(Predictor):
+    """Random forest on arch2vec graph embeddings of the space's trained arch2vec (``load_vae``).
+
+    The saved file holds the arch2vec weights and the training embeddings and targets; the
+    (seeded) forest is refitted on load, so nothing is pickled.
+    """
+
+    name = "arch2vec"
+    Config = Arch2VecConfigP
+
+    def _vae(self):
+        from archpred.vae.model import load_vae
+
+        return load_vae("arch2vec", self.space_.name, device="cpu")
+
+    def _forest(self, x: np.ndarray, y: np.ndarray):
+        from sklearn.ensemble import RandomForestRegressor
+
+        forest = RandomForestRegressor(
+            n_estimators=self.config.n_estimators,
+            max_features=self.config.max_features,
+            random_state=self.seed,
+            n_jobs=1,
+        )
+        return forest.fit(x, y)
+
+    def _fit(self, archs: list[Architecture], y: np.ndarray) -> None:
+        self.vae_ = self._vae()
+        self.x_ = self.vae_.embed(archs)
+        self.y_ = y
+        self.forest_ = self._forest(self.x_, y)
+
+    def _predict(self, archs: list[Architecture]) -> np.ndarray:
+        return self.forest_.predict(self.vae_.embed(archs))
+
+    def _state(self) -> dict[str, Any]:
+        return {
+            "vae_config": json.dumps(dataclasses.asdict(self.vae_.module.config)),
+            "vae": {k: v.cpu() for k, v in self.vae_.module.state_dict().items()},
+            "x": torch.as_tensor(self.x_),
+            "y": torch.as_tensor(self.y_),
+        }
+
+    def _restore(self, state: dict[str, Any]) -> None:
+        from archpred.vae.model import GraphVAE, build_module
+
+        config = json.loads(state["vae_config"])
+        space = config.pop("space")
+        module = build_module("arch2vec", space, **config)
+        module.load_state_dict(state["vae"])
+        self.vae_ = GraphVAE("arch2vec", space, module)
+        self.x_, self.y_ = state["x"].numpy(), state["y"].numpy()
+        self.forest_ = self._forest(self.x_, self.y_)

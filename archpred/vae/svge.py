@@ -1,0 +1,243 @@
+"""SVGe: Smooth Variational Graph Embeddings (Lukasik, Friede, Zela, Hutter, Keuper 2021).
+
+Encoder: a node-type embedding, a forward GNN (messages along edges) and a backward GNN
+(along reversed edges), each ``rounds`` rounds of sum-aggregated fully-connected messages
+``f(h_u, h_v)`` and a GRU update; node states = concat(forward, backward) (250 wide); the
+graph mean is a gated sum ``sum_v sigmoid(g(h_v)) * f(h_v)`` and a second gated sum gives the
+log-variance (latent 56).
+
+Decoder, two-sided: a forward decoder grows the graph from the input vertex, a backward
+decoder the reversed graph from the output vertex. Each step: ``addNode`` (2 fc over
+``[z, h_G]`` -> node type or END), ``initNode`` (2 fc over ``[z, h_G, type embedding]``),
+``addEdges`` (2 fc scoring an edge from every existing vertex, Bernoulli), a propagation
+step and a new gated-sum ``h_G``. Training uses teacher forcing, batched over padded
+graphs; a decoded graph is the union of the forward and the (re-reversed) backward graph.
+
+Everything works on the compact arrays of :mod:`archpred.vae.data`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from archpred.spaces import get_space
+from archpred.vae.data import reverse_graphs
+
+
+@dataclass(frozen=True)
+class SVGeConfig:
+    """``hidden`` is per encoder direction (node embedding = 2 * hidden = 250)."""
+
+    space: str = "nb201"
+    hidden: int = 125
+    latent: int = 56
+    rounds: int = 2
+    dec_hidden: int = 64
+    dec_rounds: int = 1
+    kl_weight: float = 0.005
+
+
+def _reset(module: nn.Module) -> None:
+    for child in module.children():
+        if hasattr(child, "reset_parameters"):
+            child.reset_parameters()
+        else:
+            _reset(child)
+
+
+class DirectedGNN(nn.Module):
+    """``rounds`` rounds of m_v = sum_{u -> v} W [h_u, h_v] + b, h_v <- GRU(m_v, h_v)."""
+
+    def __init__(self, dim: int, rounds: int) -> None:
+        super().__init__()
+        self.dim = dim
+        self.msg = nn.ModuleList(nn.Linear(2 * dim, dim) for _ in range(rounds))
+        self.gru = nn.ModuleList(nn.GRUCell(dim, dim) for _ in range(rounds))
+
+    def reset_parameters(self) -> None:
+        _reset(self)
+
+    def forward(self, h: torch.Tensor, adj: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        b, m, d = h.shape
+        into = adj.transpose(1, 2)  # into[v, u] = edge u -> v
+        deg = into.sum(2, keepdim=True)
+        keep = mask.unsqueeze(-1).to(h.dtype)
+        for msg, gru in zip(self.msg, self.gru):
+            # the fc on [h_u, h_v] split in two, so the sum over u is one matrix product
+            src = h @ msg.weight[:, :d].T
+            dst = h @ msg.weight[:, d:].T + msg.bias
+            message = into @ src + deg * dst
+            h = gru(message.reshape(b * m, d), h.reshape(b * m, d)).view(b, m, d) * keep
+        return h
+
+
+class GatedSum(nn.Module):
+    """sum_v sigmoid(g(h_v)) * f(h_v) over the vertices in ``mask``."""
+
+    def __init__(self, dim_in: int, dim_out: int) -> None:
+        super().__init__()
+        self.f = nn.Linear(dim_in, dim_out)
+        self.g = nn.Linear(dim_in, dim_out)
+
+    def reset_parameters(self) -> None:
+        _reset(self)
+
+    def forward(self, h: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        return (torch.sigmoid(self.g(h)) * self.f(h) * mask.unsqueeze(-1).to(h.dtype)).sum(1)
+
+
+def _mlp(dim_in: int, hidden: int, dim_out: int) -> nn.Sequential:
+    return nn.Sequential(nn.Linear(dim_in, hidden), nn.ReLU(), nn.Linear(hidden, dim_out))
+
+
+class DirectionalDecoder(nn.Module):
+    """Grows a graph vertex by vertex (addNode / initNode / addEdges / propagate)."""
+
+    def __init__(self, num_types: int, latent: int, hidden: int, rounds: int) -> None:
+        super().__init__()
+        self.num_types, self.hidden = num_types, hidden
+        self.end = num_types  # the END node type
+        self.type_emb = nn.Embedding(num_types, hidden)
+        self.add_node = _mlp(latent + hidden, hidden, num_types + 1)
+        self.init_node = _mlp(latent + 2 * hidden, hidden, hidden)
+        self.add_edges = _mlp(2 * hidden + latent, hidden, 1)
+        self.propagate = DirectedGNN(hidden, rounds)
+        self.readout = GatedSum(hidden, hidden)
+
+    def reset_parameters(self) -> None:
+        _reset(self)
+
+    def _edge_logits(self, states: torch.Tensor, new: torch.Tensor, z: torch.Tensor, t: int) -> torch.Tensor:
+        pair = torch.cat([states[:, :t], new.unsqueeze(1).expand(-1, t, -1), z.unsqueeze(1).expand(-1, t, -1)], dim=-1)
+        return self.add_edges(pair).squeeze(-1)  # (B, t): edge u -> t for u < t
+
+    def _advance(self, states, mask, new, exists, adj, t):
+        m = states.shape[1]
+        at_t = (torch.arange(m, device=states.device) == t).view(1, m, 1) & exists.view(-1, 1, 1)
+        states = torch.where(at_t, new.unsqueeze(1), states)
+        mask = mask | at_t.squeeze(-1)
+        k = t + 1  # only vertices 0..t exist yet: propagate over them alone
+        head = self.propagate(states[:, :k], adj[:, :k, :k], mask[:, :k])
+        states = torch.cat([head, states[:, k:]], 1)
+        return states, mask, self.readout(head, mask[:, :k])
+
+    def teacher_forced(
+        self, z: torch.Tensor, adj: torch.Tensor, types: torch.Tensor, n: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Per-graph summed node-type and edge losses of generating (adj, types) given z."""
+        b, m = types.shape
+        states = z.new_zeros(b, m, self.hidden)
+        mask = torch.zeros(b, m, dtype=torch.bool, device=z.device)
+        h_graph = z.new_zeros(b, self.hidden)
+        node_loss, edge_loss = z.new_zeros(b), z.new_zeros(b)
+        longest = int(n.max())
+        for t in range(longest + 1):
+            logits = self.add_node(torch.cat([z, h_graph], -1))
+            target = types[:, t] if t < m else torch.full_like(n, self.end)
+            target = torch.where(t < n, target, torch.full_like(target, self.end))
+            node_loss = node_loss + F.cross_entropy(logits, target, reduction="none") * (t <= n)
+            if t == longest:
+                break
+            exists = t < n
+            new = self.init_node(torch.cat([z, h_graph, self.type_emb(types[:, t].clamp(min=0))], -1))
+            if t > 0:
+                logit = self._edge_logits(states, new, z, t)
+                bce = F.binary_cross_entropy_with_logits(logit, adj[:, :t, t], reduction="none").sum(1)
+                edge_loss = edge_loss + bce * exists
+            states, mask, h_graph = self._advance(states, mask, new, exists, adj, t)
+        return node_loss, edge_loss
+
+    @torch.no_grad()
+    def greedy(self, z: torch.Tensor, m: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Most likely choice at each step: types (B, m) (-1 padding), adj (B, m, m), n (B,)."""
+        b = z.shape[0]
+        dev = z.device
+        types = torch.full((b, m), -1, dtype=torch.long, device=dev)
+        adj = torch.zeros(b, m, m, device=dev)
+        n = torch.full((b,), m, dtype=torch.long, device=dev)
+        done = torch.zeros(b, dtype=torch.bool, device=dev)
+        states = z.new_zeros(b, m, self.hidden)
+        mask = torch.zeros(b, m, dtype=torch.bool, device=dev)
+        h_graph = z.new_zeros(b, self.hidden)
+        for t in range(m + 1):
+            pred = self.add_node(torch.cat([z, h_graph], -1)).argmax(-1)
+            if t == m:
+                pred = torch.full_like(pred, self.end)
+            ended = ~done & (pred == self.end)
+            n = torch.where(ended, torch.full_like(n, t), n)
+            done = done | ended
+            exists = ~done
+            if t == m or not bool(exists.any()):
+                break
+            types[:, t] = torch.where(exists, pred, torch.full_like(pred, -1))
+            new = self.init_node(torch.cat([z, h_graph, self.type_emb(pred.clamp(max=self.num_types - 1))], -1))
+            if t > 0:
+                edges = (self._edge_logits(states, new, z, t) > 0) & exists.unsqueeze(1)
+                adj[:, :t, t] = edges.to(adj.dtype)
+            states, mask, h_graph = self._advance(states, mask, new, exists, adj, t)
+        return types, adj, n
+
+
+class SVGe(nn.Module):
+    def __init__(self, config: SVGeConfig) -> None:
+        super().__init__()
+        self.config = config
+        space = get_space(config.space)
+        self.num_types, self.max_vertices = len(space.node_types), space.max_vertices
+        h = config.hidden
+        self.type_emb = nn.Embedding(self.num_types, h)
+        self.forward_gnn = DirectedGNN(h, config.rounds)
+        self.backward_gnn = DirectedGNN(h, config.rounds)
+        self.mean = GatedSum(2 * h, config.latent)
+        self.logvar = GatedSum(2 * h, config.latent)
+        self.forward_decoder = DirectionalDecoder(self.num_types, config.latent, config.dec_hidden, config.dec_rounds)
+        self.backward_decoder = DirectionalDecoder(self.num_types, config.latent, config.dec_hidden, config.dec_rounds)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        _reset(self)
+
+    @property
+    def latent_dim(self) -> int:
+        return self.config.latent
+
+    def node_states(self, adj: torch.Tensor, types: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        mask = types >= 0
+        h0 = self.type_emb(types.clamp(min=0)) * mask.unsqueeze(-1)
+        forward = self.forward_gnn(h0, adj, mask)
+        backward = self.backward_gnn(h0, adj.transpose(1, 2), mask)
+        return torch.cat([forward, backward], -1), mask
+
+    def encode(self, adj: torch.Tensor, types: torch.Tensor, n: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Posterior mean and log-variance, each (B, latent)."""
+        h, mask = self.node_states(adj, types)
+        return self.mean(h, mask), self.logvar(h, mask)
+
+    def loss(self, adj: torch.Tensor, types: torch.Tensor, n: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
+        mu, logvar = self.encode(adj, types, n)
+        z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
+        node_f, edge_f = self.forward_decoder.teacher_forced(z, adj, types, n)
+        radj, rtypes = reverse_graphs(adj, types, n)
+        node_b, edge_b = self.backward_decoder.teacher_forced(z, radj, rtypes, n)
+        kl = -0.5 * (1 + logvar - mu.pow(2) - logvar.exp()).sum(1)
+        recon = node_f + edge_f + node_b + edge_b
+        total = (recon + self.config.kl_weight * kl).mean()
+        return total, {"recon": float(recon.mean().detach()), "kl": float(kl.mean().detach())}
+
+    @torch.no_grad()
+    def decode(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Greedy two-sided decode: union of the forward graph and the re-reversed backward one.
+
+        Where the two disagree on the vertices, the forward graph is returned alone.
+        """
+        m = self.max_vertices
+        types_f, adj_f, n_f = self.forward_decoder.greedy(z, m)
+        types_b, adj_b, n_b = self.backward_decoder.greedy(z, m)
+        adj_b, types_b = reverse_graphs(adj_b, types_b, n_b)
+        same = (n_f == n_b) & (types_f == types_b).all(1)
+        union = torch.where(same.view(-1, 1, 1), torch.maximum(adj_f, adj_b), adj_f)
+        return types_f, union, n_f

@@ -1,0 +1,235 @@
+"""Graph VAEs: shapes, decoding, the isomorphism property, invalid latents, files and resume."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from archpred.errors import CheckpointError
+from archpred.spaces import get_space
+from archpred.vae import GraphVAE, load_vae
+from archpred.vae.data import from_archs, reverse_graphs, to_archs
+from archpred.vae.model import build_module
+from archpred.vae.train import reconstruction, train_vae
+
+TINY = {
+    "svge": {"hidden": 16, "latent": 8, "dec_hidden": 16},
+    "arch2vec": {"hidden": 16, "latent": 4, "layers": 2, "dropout": 0.0},
+}
+NB101_CELL = {
+    "adjacency": [
+        [0, 1, 1, 0, 0, 0, 0],
+        [0, 0, 0, 1, 0, 0, 0],
+        [0, 0, 0, 0, 1, 0, 0],
+        [0, 0, 0, 0, 0, 1, 0],
+        [0, 0, 0, 0, 0, 1, 0],
+        [0, 0, 0, 0, 0, 0, 1],
+        [0, 0, 0, 0, 0, 0, 0],
+    ],
+    "ops": [
+        "input",
+        "conv3x3-bn-relu",
+        "conv1x1-bn-relu",
+        "maxpool3x3",
+        "conv3x3-bn-relu",
+        "conv1x1-bn-relu",
+        "output",
+    ],
+}
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Small models on a shared CPU: one thread avoids OpenMP spinning."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def tiny_vae(kind: str, space: str, seed: int = 0) -> GraphVAE:
+    torch.manual_seed(seed)
+    return GraphVAE(kind, space, build_module(kind, space, **TINY[kind]))
+
+
+def nb201_cells(n: int, seed: int = 0):
+    space = get_space("nb201")
+    rng = np.random.default_rng(seed)
+    return [space.sample(rng) for _ in range(n)]
+
+
+def nb101_cells(n: int, seed: int = 0):
+    space = get_space("nb101")
+    rng = np.random.default_rng(seed)
+    return [space.sample(rng) for _ in range(n)]
+
+
+@pytest.mark.parametrize("kind", ["svge", "arch2vec"])
+@pytest.mark.parametrize("space", ["nb101", "nb201", "enas"])
+def test_encode_decode_shapes(kind, space):
+    vae = tiny_vae(kind, space)
+    sp = get_space(space)
+    archs = [sp.sample(np.random.default_rng(i)) for i in range(5)]
+    z = vae.encode(archs)
+    assert z.shape == (5, vae.latent_dim) and z.dtype == np.float32
+    assert vae.embed(archs).shape == (5, vae.embedding_dim)
+    decoded = vae.decode(z)
+    assert len(decoded) == 5
+    assert all(a is None or a.space == space for a in decoded)
+    assert len(vae.sample(7, np.random.default_rng(0))) == 7
+    assert len(vae.interpolate(archs[0], archs[1], steps=4)) == 4
+    assert len(vae.circle(archs[0], steps=6, rng=np.random.default_rng(0))) == 6
+
+
+def test_compact_arrays_round_trip_and_reversal():
+    space = get_space("nb101")
+    archs = nb101_cells(20)
+    g = from_archs(space, archs)
+    assert to_archs(space, g.types, g.adj, g.n) == archs
+    adj, types, n = g.tensors()
+    radj, rtypes = reverse_graphs(adj, types, n)
+    assert torch.equal(torch.triu(radj, 1), radj)  # still upper-triangular
+    back_adj, back_types = reverse_graphs(radj, rtypes, n)
+    assert torch.equal(back_adj, adj) and torch.equal(back_types, types)
+    assert bool((rtypes[torch.arange(len(n)), 0] == len(space.node_types) - 1).all())  # output first
+
+
+def test_arch2vec_padding_layout_matches_space():
+    space = get_space("nb101")
+    vae = tiny_vae("arch2vec", "nb101")
+    archs = [a for a in nb101_cells(30) if a.num_vertices < 7][:5]
+    g = from_archs(space, archs)
+    padj, ptypes = vae.module.to_padded(*g.tensors())
+    for i, arch in enumerate(archs):
+        adj, types = space.padded(arch)
+        assert np.array_equal(padj[i].numpy(), adj)
+        expected = np.where(types < 0, vae.module.pad, types)
+        assert np.array_equal(ptypes[i].numpy(), expected)
+
+
+@pytest.mark.parametrize("kind", ["svge", "arch2vec"])
+def test_isomorphic_cells_share_a_latent_point(kind):
+    space = get_space("nb101")
+    a = space.cell(**NB101_CELL)
+    # swap interior vertices 1 and 2 (and 3 and 4): the same cell, another upper-triangular labelling
+    perm = [0, 2, 1, 4, 3, 5, 6]
+    m = np.array(NB101_CELL["adjacency"])[np.ix_(perm, perm)]
+    b = space.cell(adjacency=m, ops=[NB101_CELL["ops"][p] for p in perm])
+    assert a != b and space.hash(a) == space.hash(b)
+    vae = tiny_vae(kind, "nb101")
+    za, zb = vae.embed([a, b])
+    np.testing.assert_allclose(za, zb, atol=1e-5)
+
+
+@pytest.mark.parametrize("kind", ["svge", "arch2vec"])
+def test_invalid_latent_input_is_a_value_error(kind):
+    vae = tiny_vae(kind, "nb201")
+    with pytest.raises(ValueError, match="shape"):
+        vae.decode(np.zeros((2, vae.latent_dim + 1)))
+    with pytest.raises(ValueError, match="finite"):
+        vae.decode(np.full((1, vae.latent_dim), np.nan))
+    with pytest.raises(ValueError, match="numeric"):
+        vae.decode([["a"] * vae.latent_dim])
+    # wild points decode to cells or None, never an exception
+    out = vae.decode(np.random.default_rng(0).normal(0, 50, (16, vae.latent_dim)))
+    assert len(out) == 16
+
+
+def test_tiny_svge_overfits_and_decodes_its_training_cells(tmp_path):
+    space = get_space("nb201")
+    archs = nb201_cells(6)
+    g = from_archs(space, archs)
+    vae, history = train_vae(
+        "svge",
+        "nb201",
+        g,
+        epochs=80,
+        batch_size=6,
+        lr=1e-2,
+        seed=0,
+        progress=False,
+        device="cpu",
+        hidden=64,
+        latent=16,
+        dec_hidden=64,
+        kl_weight=0.0,
+    )
+    assert history[-1]["loss"] < history[0]["loss"]
+    assert reconstruction(vae, g)["reconstruction"] == 1.0
+    assert vae.decode(vae.encode(archs)) == archs
+
+
+def test_training_resumes_from_its_checkpoint(tmp_path):
+    space = get_space("nb201")
+    g = from_archs(space, nb201_cells(16))
+    ckpt = tmp_path / "train.pt"
+    _, first = train_vae(
+        "arch2vec",
+        "nb201",
+        g,
+        epochs=1,
+        batch_size=8,
+        checkpoint=ckpt,
+        progress=False,
+        device="cpu",
+        **TINY["arch2vec"],
+    )
+    assert ckpt.exists() and len(first) == 1
+    _, both = train_vae(
+        "arch2vec",
+        "nb201",
+        g,
+        epochs=3,
+        batch_size=8,
+        checkpoint=ckpt,
+        progress=False,
+        device="cpu",
+        **TINY["arch2vec"],
+    )
+    assert len(both) == 3 and both[0]["loss"] == first[0]["loss"]
+    state = torch.load(ckpt, weights_only=True)
+    assert state["epoch"] == 2
+
+
+@pytest.mark.parametrize("kind", ["svge", "arch2vec"])
+def test_save_and_load(tmp_path, kind):
+    vae = tiny_vae(kind, "nb201")
+    archs = nb201_cells(4)
+    path = vae.save(tmp_path / "m.pt")
+    again = load_vae(kind, "nb201", path=path)
+    np.testing.assert_allclose(again.encode(archs), vae.encode(archs), atol=1e-6)
+    half = load_vae(kind, "nb201", path=vae.save(tmp_path / "h.pt", half=True))
+    assert half.encode(archs).dtype == np.float32
+
+
+def test_load_errors(tmp_path, monkeypatch):
+    monkeypatch.setenv("ARCHPRED_CACHE_DIR", str(tmp_path))
+    with pytest.raises(ValueError, match="unknown VAE kind"):
+        load_vae("dvae", "nb201")
+    bad = tmp_path / "bad.pt"
+    bad.write_bytes(b"not a checkpoint")
+    with pytest.raises(CheckpointError):
+        load_vae("svge", "nb201", path=bad)
+    with pytest.raises(CheckpointError, match="train one with"):
+        load_vae("svge", "nb201", path=tmp_path / "missing.pt")
+
+
+def test_wrong_space_is_rejected():
+    vae = tiny_vae("svge", "nb201")
+    with pytest.raises(ValueError, match="nb201"):
+        vae.encode(nb101_cells(2))
+
+
+@pytest.mark.parametrize("kind", ["svge", "arch2vec"])
+def test_shipped_nb201_models(kind):
+    from archpred.paths import ASSETS_DIR
+
+    path = ASSETS_DIR / "vae" / f"{kind}_nb201.pt"
+    if not path.exists():
+        pytest.skip("no shipped model")
+    vae = load_vae(kind, "nb201", path=path)
+    archs = nb201_cells(50, seed=3)
+    decoded = vae.decode(vae.encode(archs))
+    assert np.mean([d == a for d, a in zip(decoded, archs)]) >= 0.5
+    assert path.stat().st_size < 4_000_000
