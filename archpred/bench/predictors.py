@@ -207,7 +207,7 @@ class Harness:
         unknown = [v for v in chosen if v not in VARIANTS]
         if unknown:
             raise ValueError(f"unknown predictor variant(s) {', '.join(unknown)}; choose from {', '.join(VARIANTS)}")
-        return tuple(v for v in chosen if v in default) or chosen
+        return chosen
 
     # -- protocols ------------------------------------------------------------------------------------
     def split(self) -> None:
