@@ -152,10 +152,14 @@ class Harness:
         os.replace(tmp, self.json_path)
         self.md_path.write_text(render_markdown(self.report))
 
-    def fit_eval(self, key: str, space: str, variant: str, train, test, seed: int, extra=None) -> dict | None:
-        """Fit one variant on rows ``train`` of a benchmark, score on rows ``test``; cached by key."""
-        if key in self.report["results"]:
-            return self.report["results"][key]
+    def fit_eval(
+        self, key: str, space: str, variant: str, train, test, seed: int, extra=None, report_above=None
+    ) -> dict | None:
+        """Fit one variant on rows ``train`` of a benchmark, score on rows ``test``; cached by key.
+        ``report_above``: also the MSE on the test cells at or above this accuracy."""
+        cached = self.report["results"].get(key)
+        if cached is not None and (report_above is None or "mse_above_threshold" in cached):
+            return cached
         from archpred.metrics import evaluate
         from archpred.predictors import make_predictor
 
@@ -187,8 +191,9 @@ class Harness:
             "predict_per_s": len(test) / predict_s,
             **evaluate(y, pred, ["rmse", "mse", "mae", "kendall_tau", "spearman", "pearson"]),
         }
-        if config.get("threshold") is not None:
-            top = y >= config["threshold"]
+        above = config.get("threshold") or report_above
+        if above is not None:
+            top = y >= above
             record["mse_above_threshold"] = float(np.mean((y[top] - pred[top]) ** 2))
             record["n_above_threshold"] = int(top.sum())
         self.report["results"][key] = record
@@ -245,6 +250,7 @@ class Harness:
                     test,
                     split,
                     {"threshold": threshold, **cv},
+                    report_above=0.91,
                 )
 
     def sizes(self) -> None:
@@ -302,6 +308,62 @@ def _ms(records: list[dict], metric: str, fmt: str = ".3f", scale: float = 1.0) 
     return f"{format(values.mean(), fmt)} ± {format(values.std(), fmt)} (n={len(values)})"
 
 
+def _mean(res: dict[str, dict], prefix: str, metric: str) -> float | None:
+    import numpy as np
+
+    values = [r[metric] for k, r in res.items() if k.rsplit("/", 1)[0] == prefix and metric in r]
+    return float(np.mean(values)) if values else None
+
+
+def headlines(res: dict[str, dict]) -> list[str]:
+    """Our headline numbers beside the papers'."""
+    out = []
+    gnn = _mean(res, "split/nb101/gnn", "rmse")
+    others = {
+        v: _mean(res, f"split/nb101/{v}", "rmse") for v in BASE if v != "gnn" and _mean(res, f"split/nb101/{v}", "rmse")
+    }
+    if gnn is not None:
+        best = min(others, key=others.get) if others else None
+        tail = f", best baseline {best} {others[best]:.4f}" if best else ""
+        out.append(
+            f"- NB-101 70/20/10: GNN RMSE **{gnn:.4f}**{tail} (paper: GNN {PAPER['split_rmse']['gnn']}, "
+            f"best baseline {PAPER['split_rmse']['best baseline']})."
+        )
+    z6, z7 = _mean(res, "zeroshot/test6/gnn", "rmse"), _mean(res, "zeroshot/test7/gnn", "rmse")
+    if z6 is not None or z7 is not None:
+        f6 = f"{z6:.4f}" if z6 is not None else "-"
+        f7 = f"{z7:.4f}" if z7 is not None else "-"
+        out.append(
+            f"- Zero-shot by cell size, GNN RMSE: test on 6 vertices **{f6}**, on 7 **{f7}** "
+            f"(paper {PAPER['zeroshot_rmse']['test6']} / {PAPER['zeroshot_rmse']['test7']})."
+        )
+    one = _mean(res, "np172/one-stage", "mse_above_threshold")
+    two = _mean(res, "np172/two-stage", "mse_above_threshold")
+    one_all, two_all = _mean(res, "np172/one-stage", "mse"), _mean(res, "np172/two-stage", "mse")
+    if one is not None and two is not None:
+        out.append(
+            f"- Neural Predictor, NB-101, N = 172: MSE on the cells >= 91%, one-stage **{one * 1e4:.2f}** vs "
+            f"two-stage **{two * 1e4:.2f}** %^2 (paper 1.95 vs 0.66); on all cells {one_all * 1e4:.2f} vs "
+            f"{two_all * 1e4:.2f} %^2 (a few NB-101 cells near 10% accuracy dominate the all-cell MSE)."
+        )
+    for space in ("nb201", "nb101"):
+        cells = []
+        for i, n in enumerate(SIZES[space]):
+            best, which = None, None
+            for key in {k.rsplit("/", 1)[0] for k in res if k.startswith(f"sizes/{space}/{n}/")}:
+                value = _mean(res, key, "kendall_tau")
+                if value is not None and (best is None or value > best):
+                    best, which = value, key.split("/")[3]
+            if best is not None:
+                pinat = PAPER["sizes_tau"][space]["PINAT"][i]
+                cells.append(f"N={n}: **{best:.3f}** ({which}) vs PINAT {pinat:.3f}")
+        if cells:
+            out.append(f"- Kendall tau, {space.upper()}, best of ours vs the best published: " + "; ".join(cells) + ".")
+    if not out:
+        return []
+    return ["## Headlines", "", *out, ""]
+
+
 def render_markdown(report: dict[str, Any]) -> str:
     import numpy as np
 
@@ -328,6 +390,7 @@ def render_markdown(report: dict[str, Any]) -> str:
         "random-forest-wd": "RF (wide/depth)",
         "random-forest-onehot": "RF (one-hot)",
     }
+    lines += headlines(res)
 
     split = _group(res, "split/")
     if split:
