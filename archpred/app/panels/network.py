@@ -1,0 +1,120 @@
+"""Cell-editor panel: the benchmark network of the cell, its size, FLOPs and computation graph."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import plotly.graph_objects as go
+import streamlit as st
+
+from archpred.networks.graph import OP_TYPES
+
+INPUT_NOTE = {"nb101": "3x32x32", "nb201": "3x32x32", "enas": "3x32x32", "macro": "3x32x32"}
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def network_counts(space_name: str, arch_json: str) -> tuple[int, int]:
+    """(trainable parameters, multiply-adds) of the benchmark-size network."""
+    from archpred.networks import expected_flops, expected_params
+    from archpred.spaces import get_space
+
+    arch = get_space(space_name).cell(**json.loads(arch_json))
+    return expected_params(arch), expected_flops(arch)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def network_graph(space_name: str, arch_json: str, width: int | None = None) -> dict:
+    """The traced computation graph as plain lists (cacheable)."""
+    import torch
+
+    from archpred.networks import build_network, to_computation_graph
+    from archpred.spaces import get_space
+
+    arch = get_space(space_name).cell(**json.loads(arch_json))
+    torch.manual_seed(0)
+    net = build_network(arch, **({"width": width} if width else {}))
+    data = to_computation_graph(net)
+    return {
+        "ops": list(data.ops),
+        "names": list(data.names),
+        "edges": data.edge_index.t().tolist(),
+        "features": data.x[:, len(OP_TYPES) :].tolist(),
+    }
+
+
+def graph_figure(graph: dict, height: int = 520) -> go.Figure:
+    """Nodes placed by their longest-path depth from the input (left to right), coloured by op."""
+    n = len(graph["ops"])
+    depth = np.zeros(n, dtype=int)
+    for src, dst in sorted(graph["edges"], key=lambda e: e[1]):
+        depth[dst] = max(depth[dst], depth[src] + 1)
+    slots: dict[int, int] = {}
+    ys = np.zeros(n)
+    for v in range(n):
+        ys[v] = slots.get(depth[v], 0)
+        slots[depth[v]] = slots.get(depth[v], 0) + 1
+    for v in range(n):
+        ys[v] -= (slots[depth[v]] - 1) / 2
+    ex, ey = [], []
+    for src, dst in graph["edges"]:
+        ex += [depth[src], depth[dst], None]
+        ey += [ys[src], ys[dst], None]
+    fig = go.Figure(go.Scatter(x=ex, y=ey, mode="lines", line={"width": 1, "color": "#aaa"}, hoverinfo="skip"))
+    for op in dict.fromkeys(graph["ops"]):
+        idx = [v for v in range(n) if graph["ops"][v] == op]
+        text = []
+        for v in idx:
+            f = graph["features"][v]
+            weight = f"<br>weight {int(f[6])}x{int(f[7])}x{int(f[8])}x{int(f[9])}" if f[6] else ""
+            text.append(
+                f"{graph['names'][v]} ({op})<br>in {int(f[0])}x{int(f[1])}x{int(f[2])} "
+                f"-> out {int(f[3])}x{int(f[4])}x{int(f[5])}{weight}{' + bias' if f[10] else ''}"
+            )
+        fig.add_trace(
+            go.Scatter(
+                x=depth[idx], y=ys[idx], mode="markers", name=op, marker={"size": 9}, text=text, hoverinfo="text"
+            )
+        )
+    fig.update_layout(
+        height=height,
+        margin={"l": 10, "r": 10, "t": 30, "b": 10},
+        xaxis={"visible": False},
+        yaxis={"visible": False},
+        legend={"orientation": "h"},
+    )
+    return fig
+
+
+def render(space_name: str, arch) -> None:
+    from archpred.networks import NETWORKS
+
+    if space_name not in NETWORKS:
+        return
+    st.subheader("Network")
+    arch_json = json.dumps(arch.to_dict())
+    try:
+        params, flops = network_counts(space_name, arch_json)
+    except ValueError as err:
+        st.error(f"Cannot build the network: {err}")
+        return
+    c1, c2 = st.columns(2)
+    c1.metric("Parameters", f"{params:,}")
+    c2.metric("FLOPs (multiply-adds)", f"{flops / 1e6:,.1f} M")
+    st.caption(
+        f"The benchmark's network for this cell on a {INPUT_NOTE[space_name]} input "
+        "(FLOPs: multiply-adds of convolutions and the classifier, NAS-Bench-Macro's convention)."
+    )
+    with st.expander("Computation graph (torch.fx)"):
+        if st.toggle("Trace and draw it", key="editor_network_graph"):
+            try:
+                graph = network_graph(space_name, arch_json)
+            except ValueError as err:
+                st.error(f"Cannot trace the network: {err}")
+                return
+            counts = {op: graph["ops"].count(op) for op in dict.fromkeys(graph["ops"])}
+            st.caption(
+                f"{len(graph['ops'])} operations, {len(graph['edges'])} edges: "
+                + ", ".join(f"{v} {k}" for k, v in counts.items())
+            )
+            st.plotly_chart(graph_figure(graph), width="stretch", key="editor_network_figure")
