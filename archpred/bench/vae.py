@@ -14,8 +14,6 @@ import argparse
 import itertools
 import json
 import os
-import shlex
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -381,7 +379,9 @@ def run(args: argparse.Namespace) -> int:
 
     if args.threads:
         torch.set_num_threads(args.threads)
-    command = "python -m archpred " + shlex.join(sys.argv[1:])
+    from archpred.vae.cli import command_line
+
+    command = command_line("bench vae", args)
     what = args.what or ["recon", "prior", "speed"]
     kinds = args.kind or ["svge", "arch2vec"]
     for section in what:

@@ -45,6 +45,24 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
+def command_line(words: str, args: argparse.Namespace) -> str:
+    """The command that reproduces ``args`` (options as given or defaulted), for reports."""
+    parts = ["python", "-m", "archpred", *words.split()]
+    for key, value in vars(args).items():
+        if key in ("func", "command", "train_command", "bench_command") or value is None or value is False:
+            continue
+        flag = "--" + key.replace("_", "-")
+        if value is True:
+            parts.append(flag)
+        elif isinstance(value, list):
+            for item in value:
+                item = f"{item[0]}={json.dumps(item[1])}" if isinstance(item, tuple) else item
+                parts += [flag, str(item)]
+        else:
+            parts += [flag, str(value)]
+    return shlex.join(parts)
+
+
 def _log_epoch(epoch: int, logs: dict[str, float]) -> None:
     text = ", ".join(f"{k}={v:.4g}" for k, v in logs.items() if k != "epoch")
     print(f"epoch {epoch + 1}: {text}", file=sys.stderr, flush=True)
@@ -92,7 +110,7 @@ def run(args: argparse.Namespace) -> int:
         **dict(args.config),
     )
     vae.meta.update(
-        command="python -m archpred " + shlex.join(sys.argv[1:]),
+        command=command_line("train vae", args),
         train_size=len(train_rows),
         split="90/10, numpy default_rng(0) permutation",
         history=history,

@@ -1,0 +1,138 @@
+"""Latent predictors (svge, arch2vec) through the registry, and the train/bench vae commands."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from archpred.cli import main
+from archpred.predictors import Predictor, make_predictor
+from archpred.spaces import get_space
+from archpred.vae import GraphVAE, load_vae
+from archpred.vae.model import build_module
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture
+def cells():
+    space = get_space("nb201")
+    rng = np.random.default_rng(0)
+    archs = [space.sample(rng) for _ in range(40)]
+    y = np.array([0.5 + 0.1 * a.edge_ops.count("nor_conv_3x3") for a in archs])
+    return archs, y
+
+
+@pytest.fixture
+def tiny_cache(tmp_path, monkeypatch):
+    """A cache dir holding tiny nb201 VAEs, which load_vae finds before the shipped ones."""
+    monkeypatch.setenv("ARCHPRED_CACHE_DIR", str(tmp_path))
+    torch.manual_seed(0)
+    GraphVAE("arch2vec", "nb201", build_module("arch2vec", "nb201", hidden=16, latent=4, layers=2)).save(
+        tmp_path / "vae" / "arch2vec_nb201.pt"
+    )
+    GraphVAE("svge", "nb201", build_module("svge", "nb201", hidden=16, latent=8, dec_hidden=16)).save(
+        tmp_path / "vae" / "svge_nb201.pt"
+    )
+    return tmp_path
+
+
+def test_svge_predictor_fits_predicts_saves(cells, tiny_cache):
+    archs, y = cells
+    model = make_predictor("svge", seed=0, device="cpu", epochs=30, batch_size=8, lr=3e-3)
+    with pytest.raises(Exception, match="not fitted"):
+        model.predict(archs[:2])
+    assert model.fit(archs, y) is model
+    pred = model.predict(archs)
+    assert pred.shape == (40,) and np.all(np.isfinite(pred))
+    assert np.corrcoef(pred, y)[0, 1] > 0.5  # it learned the toy target
+    assert model.pretrained_  # started from the (tiny) trained SVGe
+    again = Predictor.load(model.save(tiny_cache / "p.pt"), device="cpu")
+    np.testing.assert_allclose(again.predict(archs), pred, rtol=1e-5, atol=1e-6)
+
+
+def test_svge_predictor_without_pretrained_model(cells, tmp_path, monkeypatch):
+    monkeypatch.setenv("ARCHPRED_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr("archpred.vae.model.ASSETS_DIR", tmp_path)
+    archs, y = cells
+    with pytest.warns(UserWarning, match="no pretrained SVGe"):
+        model = make_predictor("svge", seed=0, device="cpu", epochs=2).fit(archs, y)
+    assert model.predict(archs[:3]).shape == (3,)
+
+
+def test_arch2vec_predictor_fits_predicts_saves(cells, tiny_cache):
+    archs, y = cells
+    model = make_predictor("arch2vec", seed=0, device="cpu", n_estimators=20).fit(archs, y)
+    pred = model.predict(archs)
+    assert pred.shape == (40,)
+    again = Predictor.load(model.save(tiny_cache / "rf.pt"), device="cpu")
+    np.testing.assert_allclose(again.predict(archs), pred)
+
+
+def test_train_vae_command_then_resume(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("ARCHPRED_CACHE_DIR", str(tmp_path))
+    args = [
+        "train",
+        "vae",
+        "--kind",
+        "arch2vec",
+        "--space",
+        "nb201",
+        "--train-size",
+        "64",
+        "--val-size",
+        "16",
+        "--batch-size",
+        "16",
+        "--no-progress",
+        "--threads",
+        "1",
+        "--config",
+        "hidden=16",
+        "--config",
+        "layers=2",
+    ]
+    assert main([*args, "--epochs", "1"]) == 0
+    assert main([*args, "--epochs", "2"]) == 0  # resumes after epoch 1
+    vae = load_vae("arch2vec", "nb201")
+    assert vae.meta["epochs"] == 2 and len(vae.meta["history"]) == 2
+    assert "train vae" in vae.meta["command"]
+    assert main([*args[:-4], "--epochs", "0"]) == 2  # a clear one-line error
+
+
+def test_bench_vae_command_writes_json(tmp_path, tiny_cache):
+    out = tmp_path / "vae.json"
+    code = main(
+        [
+            "bench",
+            "vae",
+            "--kind",
+            "svge",
+            "--space",
+            "nb201",
+            "--what",
+            "prior",
+            "--what",
+            "speed",
+            "--samples",
+            "50",
+            "--out",
+            str(out),
+            "--threads",
+            "1",
+        ]
+    )
+    assert code == 0
+    report = json.loads(out.read_text())
+    assert 0 <= report["prior/svge/nb201"]["validity"] <= 1
+    assert report["prior/svge/nb201"]["paper"]["validity"] == 1.0
+    assert report["speed/svge/nb201"]["encode_graphs_per_s"] > 0
