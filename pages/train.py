@@ -42,11 +42,8 @@ lr = c4.number_input("Learning rate", 0.001, 1.0, 0.05, format="%.3f", key="trai
 seed = c5.number_input("Seed", 0, 10_000, 0, key="train_seed")
 
 if st.button("Train", type="primary", key="train_start"):
-    import torch
-
     from archpred.networks.training import TrainConfig, train_network
 
-    torch.set_num_threads(1)
     config = TrainConfig(epochs=int(epochs), batch_size=int(batch), lr=float(lr), seed=int(seed))
     bar = st.progress(0.0, text="training")
     chart = st.empty()

@@ -55,7 +55,7 @@ def test_nb201_loader_params_agree_where_seeds_agree():
     bench = load_benchmark("nb201")
     analytic = np.array([expected_params(a) for a in bench.archs])
     same = np.isclose(analytic / 1e6, bench["params"], rtol=0, atol=5e-7)
-    assert same.sum() == 15421
+    assert same.sum() >= 15421  # the loader averages seeds; 204 cells have a deviating seed entry
 
 
 def test_macro_params_and_flops_every_record_analytic_and_sample_built():
