@@ -132,3 +132,18 @@ def test_every_record_built_on_meta():
     for name, n in [("nb101", 20001), ("nb201", 15625), ("macro", 6561)]:
         result = check_benchmark(name, build=n)
         assert result["params_matched"] == n and result["built_matched"] == n
+
+
+def test_bench_networks_command(tmp_path, capsys):
+    import json
+
+    from archpred.cli import main
+
+    shared_file("macro", "nas-bench-macro_cifar10.json")
+    out = tmp_path / "bench.json"
+    assert main(["bench", "networks", "--benchmarks", "macro", "--build", "3", "--no-progress", "--out", str(out)]) == 0
+    assert "macro: params 6561/6561, flops 6561/6561 matched" in capsys.readouterr().out
+    saved = json.loads(out.read_text())["counts"][0]
+    assert saved["built_checked"] == saved["built_matched"] == 3
+    assert main(["bench", "networks", "--build", "some"]) == 2
+    assert "--build must be a number or 'all'" in capsys.readouterr().err
