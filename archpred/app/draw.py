@@ -36,10 +36,14 @@ def layout(arch: Architecture) -> dict[int, tuple[float, float]]:
     layers: dict[int, list[int]] = {}
     for v, d in depth.items():
         layers.setdefault(d, []).append(v)
+    last = max(layers)
     pos = {}
     for d, vs in layers.items():
         for k, v in enumerate(sorted(vs)):
-            pos[v] = (float(d), (len(vs) - 1) / 2 - k)
+            y = (len(vs) - 1) / 2 - k
+            if len(vs) == 1 and 0 < d < last:
+                y += 0.35 if d % 2 else -0.35  # zig-zag a chain so skip edges stay visible
+            pos[v] = (float(d), y)
     return pos
 
 
@@ -76,8 +80,8 @@ def cell_figure(arch: Architecture, title: str | None = None, height: int = 320)
                 y=[pos[v][1] for v in vs],
                 mode="markers+text",
                 name=kind,
-                text=[f"{v}: {kind}" for v in vs],
-                textposition="bottom center",
+                text=[f"{v}: {short(kind)}" for v in vs],
+                textposition=["top center" if v % 2 else "bottom center" for v in vs],
                 marker={"size": 30, "color": PALETTE[k % len(PALETTE)], "line": {"width": 1, "color": "#333"}},
                 hovertext=[f"vertex {v}: {kind}" for v in vs],
                 hoverinfo="text",
