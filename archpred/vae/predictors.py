@@ -105,7 +105,7 @@ class SVGePredictor(Predictor):
                 vae = load_vae("svge", self.space_.name)
                 self.svge_config_ = dataclasses.asdict(vae.module.config)
                 state = vae.module.state_dict()
-                self.pretrained_ = json.dumps(vae.meta.get("command", "pretrained"))
+                self.pretrained_ = str(vae.meta.get("command", "pretrained"))
             except CheckpointError as err:
                 warnings.warn(f"svge predictor: no pretrained SVGe ({err}); the encoder starts untrained", stacklevel=2)
         dev = self.torch_device
