@@ -94,3 +94,11 @@ def test_unknown_benchmark_and_dataset():
         load_benchmark("nb301")
     with pytest.raises(ValueError, match="unknown NAS-Bench-201 dataset"):
         load_benchmark("nb201", dataset="mnist")
+
+
+def test_nb201_params_equal_the_network_for_every_cell():
+    from archpred.networks import expected_params
+
+    bench = load_benchmark("nb201")
+    counted = np.array([expected_params(a) for a in bench.archs])
+    assert np.array_equal(np.round(bench["params"] * 1e6), counted)
