@@ -302,18 +302,24 @@ def _group(results: dict[str, dict], prefix: str) -> dict[str, list[dict]]:
 def _ms(records: list[dict], metric: str, fmt: str = ".3f", scale: float = 1.0) -> str:
     import numpy as np
 
-    values = np.array([r[metric] for r in records if metric in r]) * scale
+    values = np.array([r[metric] for r in records if metric in r], dtype=np.float64) * scale
     if not len(values):
         return "-"
-    if len(values) == 1:
+    bad = int(np.sum(~np.isfinite(values)))
+    note = f", {bad} constant" if bad else ""  # a collapsed fit predicts one value: no rank correlation
+    values = values[np.isfinite(values)]
+    if not len(values):
+        return f"nan (n={bad}, constant predictions)"
+    if len(values) == 1 and not bad:
         return format(values[0], fmt)
-    return f"{format(values.mean(), fmt)} ± {format(values.std(), fmt)} (n={len(values)})"
+    return f"{format(values.mean(), fmt)} ± {format(values.std(), fmt)} (n={len(values)}{note})"
 
 
 def _mean(res: dict[str, dict], prefix: str, metric: str) -> float | None:
     import numpy as np
 
     values = [r[metric] for k, r in res.items() if k.rsplit("/", 1)[0] == prefix and metric in r]
+    values = [v for v in values if np.isfinite(v)]
     return float(np.mean(values)) if values else None
 
 
@@ -489,8 +495,9 @@ def render_markdown(report: dict[str, Any]) -> str:
                 for n in ns:
                     recs = sizes.get(f"sizes/{space}/{n}/{v}", [])
                     cells.append(_ms(recs, metric) if recs else "-")
-                    if recs:
-                        best[n] = max(best.get(n, -1), float(np.mean([r[metric] for r in recs])))
+                    finite = [r[metric] for r in recs if np.isfinite(r[metric])]
+                    if finite:
+                        best[n] = max(best.get(n, -1), float(np.mean(finite)))
                 lines.append(f"| {names.get(v, v)} | " + " | ".join(cells) + " |")
             if metric == "kendall_tau":
                 for paper, values in PAPER["sizes_tau"][space].items():
