@@ -69,6 +69,7 @@ def _log_epoch(epoch: int, logs: dict[str, float]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import numpy as np
     import torch
 
     from archpred.paths import cache_dir
@@ -88,7 +89,8 @@ def run(args: argparse.Namespace) -> int:
     graphs, _ = space_graphs(args.space)
     train_rows, val_rows = split(len(graphs), seed=0)
     train_rows = training_rows(train_rows, args.train_size, args.seed)
-    val_rows = val_rows[: args.val_size] if args.val_size else val_rows[:0]
+    if args.val_size is not None and args.val_size < len(val_rows):  # a random, not the first (smallest), part
+        val_rows = np.sort(np.random.default_rng(1).choice(val_rows, args.val_size, replace=False))
     print(
         f"{args.kind} on {args.space}: {len(train_rows)} training graphs, {len(val_rows)} held-out checked per epoch, "
         f"checkpoint {checkpoint}",
