@@ -386,7 +386,8 @@ def render_markdown(report: dict[str, Any]) -> str:
         *report.get("commands", ["python -m archpred bench predictors"]),
         "```",
         "",
-        f"Profile `{meta.get('profile')}`, {meta.get('seeds')} seeds for the size sweeps, torch threads "
+        f"Profile `{meta.get('profile')}`; seeds per cell as `n` in each table (size sweeps 5, tricks 3, "
+        "70/20/10 and zero-shot 1 split each); torch threads "
         f"{meta.get('threads')}, device `{meta.get('device')}` ({meta.get('cpu_count')} CPUs, Python "
         f"{meta.get('python')}). No GPU was available for this run. Data: our NB-101 is a uniform "
         "4.7% sample of the benchmark (20,001 of 423,624 cells, one training run's `val_acc_108` each); "
@@ -537,8 +538,9 @@ def render_markdown(report: dict[str, Any]) -> str:
             "training cells). *rank*: MSE plus a "
             "pairwise hinge ranking loss; *ens5*: mean of 5 networks trained with different seeds; *aug4*: "
             "4 isomorphic copies of every training cell (random topological relabelings); *tuned*: lr 3e-3, "
-            "no weight decay, about 40k graph presentations instead of 12k; *gnn-d64*: the GNN with d_n = 64 "
-            "(everything else as in the paper) trained for about 30k presentations instead of 6k; *long*: 100k; *cv*: hidden size by 3-fold CV, then x1.5 parameters. The GNN and the Neural "
+            "no weight decay, about 40k graph presentations instead of 12k (Neural Predictor CV, ``--np-cv``, was "
+            "not run for lack of CPU time); *gnn-d64*: the GNN with d_n = 64 "
+            "(everything else as in the paper) trained for about 30k presentations instead of 6k; *long*: 100k. The GNN and the Neural "
             "Predictor are permutation invariant, so isomorphic augmentation cannot change them: it is "
             "measured on the one-hot models.",
             "",
@@ -584,8 +586,8 @@ def render_markdown(report: dict[str, Any]) -> str:
         "- The `quick` profile gives the Neural Predictor only about 12k graph presentations, so it falls behind "
         "as N grows (its tau even drops); `neural-predictor+tuned` (40k presentations, lr 3e-3) shows how much "
         "of that is training length on NB-201; on NB-101 the same setting collapses to a constant prediction "
-        "in every seed (the sigmoid output saturates), so the paper's lr 1e-3 with weight decay stays the "
-        "default. Likewise the GNN at d_n = 250 gets only 5 epochs on the large splits.",
+        "in every seed (an instability we did not chase), so the paper-style lr 1e-3 with weight decay stays "
+        "the default. Likewise the GNN at d_n = 250 gets only 5 epochs on the large splits.",
         "- Fit times are wall-clock on a CPU shared with other jobs (2 cores, 4 developers): compare them within "
         "this report only.",
         "",
