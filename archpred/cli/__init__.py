@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from importlib import import_module
 
 COMMAND_MODULES = (
     "archpred.cli.data",
@@ -20,19 +19,14 @@ COMMAND_MODULES = (
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from archpred.cli.common import register_modules
+
     parser = argparse.ArgumentParser(
         prog="archpred", description="Neural-architecture performance prediction and exploration."
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for name in COMMAND_MODULES:
-        try:
-            module = import_module(name)
-        except ModuleNotFoundError as err:
-            if err.name == name:
-                continue  # a command that is not written yet
-            raise
-        module.register(sub)
+    register_modules(sub, COMMAND_MODULES)
     return parser
 
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import argparse
-from importlib import import_module
+
+from archpred.cli.common import register_modules
 
 BENCH_MODULES = (
     "archpred.bench.data",
@@ -16,11 +17,4 @@ BENCH_MODULES = (
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("bench", help="benchmarks and paper reproductions (write reports)")
     bsub = p.add_subparsers(dest="bench_command", metavar="NAME", required=True)
-    for name in BENCH_MODULES:
-        try:
-            module = import_module(name)
-        except ModuleNotFoundError as err:
-            if err.name == name:
-                continue
-            raise
-        module.register(bsub)
+    register_modules(bsub, BENCH_MODULES)

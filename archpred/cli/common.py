@@ -34,3 +34,17 @@ def add_cell(parser: argparse.ArgumentParser) -> None:
         help='cell as JSON, e.g. \'{"adjacency": [[0,1],[0,0]], "ops": ["input","output"]}\', '
         "an NB-201 string, @FILE or - (stdin)",
     )
+
+
+def register_modules(sub: argparse._SubParsersAction, module_names: tuple[str, ...]) -> None:
+    """Call ``register(sub)`` of each command module; a module (or package) not present is skipped."""
+    from importlib import import_module
+
+    for name in module_names:
+        try:
+            module = import_module(name)
+        except ModuleNotFoundError as err:
+            if err.name not in (name, name.rsplit(".", 1)[0]):
+                raise  # a missing dependency inside the module is a real error
+            continue
+        module.register(sub)

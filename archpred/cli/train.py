@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import argparse
-from importlib import import_module
+
+from archpred.cli.common import register_modules
 
 TRAIN_MODULES = (
     "archpred.predictors.cli",
@@ -14,11 +15,4 @@ TRAIN_MODULES = (
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("train", help="train a predictor or a graph VAE")
     tsub = p.add_subparsers(dest="train_command", metavar="KIND", required=True)
-    for name in TRAIN_MODULES:
-        try:
-            module = import_module(name)
-        except ModuleNotFoundError as err:
-            if err.name in (name, name.rsplit(".", 1)[0]):
-                continue
-            raise
-        module.register(tsub)
+    register_modules(tsub, TRAIN_MODULES)
