@@ -4,7 +4,7 @@ import numpy as np
 import plotly.express as px
 import streamlit as st
 
-from archpred.app import cache, vae_cache
+from archpred.app import vae_cache
 from archpred.app.draw import cell_figure
 
 st.title("Embedding map")
@@ -23,14 +23,7 @@ bench_name = c2.selectbox("Benchmark", spaces, key="embed_bench")
 method = c3.selectbox("Projection", vae_cache.PROJECTIONS, key="embed_method")
 colour = c4.selectbox("Colour", ["real accuracy", "predicted accuracy"], key="embed_colour")
 
-bench, error = cache.try_benchmark(bench_name)
-if bench is None:
-    st.error(error)
-    st.stop()
-vae, error = vae_cache.try_vae(kind, bench.space.name)
-if vae is None:
-    st.error(error)
-    st.stop()
+bench, vae = vae_cache.benchmark_and_vae_or_stop(kind, bench_name)
 tag = vae_cache.model_tag(kind, bench.space.name)
 
 default_n = min(len(bench), 2000 if method != "PCA" else len(bench))

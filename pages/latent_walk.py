@@ -4,7 +4,7 @@ import numpy as np
 import plotly.express as px
 import streamlit as st
 
-from archpred.app import cache, vae_cache
+from archpred.app import vae_cache
 from archpred.app.draw import cell_figure
 from archpred.errors import InvalidArchitecture
 
@@ -23,14 +23,7 @@ if not spaces:
 bench_name = c2.selectbox("Benchmark", spaces, key="walk_bench")
 mode = c3.radio("Walk", ["Line between two cells", "Circle around a cell"], key="walk_mode", horizontal=True)
 
-bench, error = cache.try_benchmark(bench_name)
-if bench is None:
-    st.error(error)
-    st.stop()
-vae, error = vae_cache.try_vae(kind, bench.space.name)
-if vae is None:
-    st.error(error)
-    st.stop()
+bench, vae = vae_cache.benchmark_and_vae_or_stop(kind, bench_name)
 space = bench.space
 tag = vae_cache.model_tag(kind, space.name)
 

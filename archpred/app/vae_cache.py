@@ -169,3 +169,16 @@ def walk_table(vae: GraphVAE, kind: str, bench_name: str, tag: str, z: np.ndarra
         }
     )
     return frame, decoded
+
+
+def benchmark_and_vae_or_stop(kind: str, bench_name: str):
+    """The benchmark and VAE a page needs; on a problem, an inline error and ``st.stop()``."""
+    bench, error = cache.try_benchmark(bench_name)
+    if bench is None:
+        st.error(error)
+        st.stop()
+    vae, error = try_vae(kind, bench.space.name)
+    if vae is None:
+        st.error(error)
+        st.stop()
+    return bench, vae
