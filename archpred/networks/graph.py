@@ -145,25 +145,43 @@ def _weight_features(weight_shape: Sequence[int] | None, bias: bool) -> tuple[fl
     return (float(w[0]), float(w[1]), float(w[2]), float(w[3]), float(bias))
 
 
-def _build_data(
-    names: list[str],
-    ops: list[str],
-    in_shapes: list,
-    out_shapes: list,
-    weights: list,
-    biases: list[bool],
-    edges: list[tuple[int, int]],
-) -> Data:
-    types = torch.tensor([OP_TYPES.index(o) for o in ops], dtype=torch.long)
-    onehot = nn.functional.one_hot(types, len(OP_TYPES)).float()
-    numeric = torch.tensor(
-        [(*_hwc(i), *_hwc(o), *_weight_features(w, b)) for i, o, w, b in zip(in_shapes, out_shapes, weights, biases)],
-        dtype=torch.float32,
-    ).reshape(len(ops), len(SHAPE_FEATURES))
-    edge_index = torch.tensor(edges, dtype=torch.long).t().reshape(2, -1)
-    data = Data(x=torch.cat([onehot, numeric], dim=1), edge_index=edge_index, op_type=types, num_nodes=len(ops))
-    data.names, data.ops, data.feature_names = names, ops, list(FEATURE_NAMES)
-    return data
+class _GraphBuilder:
+    """The nodes and edges of a computation graph as a tracer finds them; ``data()`` makes the
+    PyG graph with GENNAPE's node features."""
+
+    def __init__(self) -> None:
+        self.nodes: list[tuple[str, str, Any, Any, Any, bool]] = []  # name, op, in, out, weight, bias
+        self.edges: list[tuple[int, int]] = []
+
+    def add(
+        self,
+        name: str,
+        op: str,
+        in_shape: Any = None,
+        out_shape: Any = None,
+        weight: Any = None,
+        bias: bool = False,
+        sources: Sequence[int] = (),
+    ) -> int:
+        """Append a node fed by the nodes ``sources``; returns its index."""
+        me = len(self.nodes)
+        self.nodes.append((name, op, in_shape, out_shape, weight, bias))
+        self.edges.extend((s, me) for s in sources)
+        return me
+
+    def data(self) -> Data:
+        names = [n[0] for n in self.nodes]
+        ops = [n[1] for n in self.nodes]
+        types = torch.tensor([OP_TYPES.index(o) for o in ops], dtype=torch.long)
+        onehot = nn.functional.one_hot(types, len(OP_TYPES)).float()
+        numeric = torch.tensor(
+            [(*_hwc(i), *_hwc(o), *_weight_features(w, b)) for _, _, i, o, w, b in self.nodes],
+            dtype=torch.float32,
+        ).reshape(len(ops), len(SHAPE_FEATURES))
+        edge_index = torch.tensor(self.edges, dtype=torch.long).t().reshape(2, -1)
+        data = Data(x=torch.cat([onehot, numeric], dim=1), edge_index=edge_index, op_type=types, num_nodes=len(ops))
+        data.names, data.ops, data.feature_names = names, ops, list(FEATURE_NAMES)
+        return data
 
 
 def _shape(node: Any) -> tuple[int, ...] | None:
@@ -221,7 +239,7 @@ def to_computation_graph(net: nn.Module, input_shape: Sequence[int] | None = Non
 
     modules = dict(traced.named_modules())
     index: dict[Any, int] = {}
-    names, ops, ins, outs, weights, biases, edges = [], [], [], [], [], [], []
+    builder = _GraphBuilder()
     for node in traced.graph.nodes:
         if node.op == "get_attr":
             continue
@@ -249,15 +267,8 @@ def to_computation_graph(net: nn.Module, input_shape: Sequence[int] | None = Non
         else:
             out_shape = _shape(node)
             in_shape = _shape(first_input) if first_input is not None else out_shape
-        index[node] = len(names)
-        names.append(node.name)
-        ops.append(op)
-        ins.append(in_shape)
-        outs.append(out_shape)
-        weights.append(weight)
-        biases.append(bias)
-        edges.extend((s, index[node]) for s in sources)
-    return _build_data(names, ops, ins, outs, weights, biases, edges)
+        index[node] = builder.add(node.name, op, in_shape, out_shape, weight, bias, sources)
+    return builder.data()
 
 
 _ONNX_OPS = {
@@ -322,18 +333,12 @@ def onnx_to_graph(path: str | Path | Any) -> Data:
 
     shapes = {v.name: dims(v) for v in [*graph.input, *graph.value_info, *graph.output]}
     shapes.update(init)
-    names, ops, ins, outs, weights, biases, edges = [], [], [], [], [], [], []
+    builder = _GraphBuilder()
     producer: dict[str, int] = {}
     for value in graph.input:
-        if value.name in init:
-            continue
-        producer[value.name] = len(names)
-        names.append(value.name)
-        ops.append("input")
-        ins.append(shapes.get(value.name))
-        outs.append(shapes.get(value.name))
-        weights.append(None)
-        biases.append(False)
+        if value.name not in init:
+            shape = shapes.get(value.name)
+            producer[value.name] = builder.add(value.name, "input", shape, shape)
     for k, node in enumerate(graph.node):
         if not [i for i in node.input if i and i not in init]:
             # constants and copies of weights (Identity, Constant): more weights, not operations
@@ -353,27 +358,22 @@ def onnx_to_graph(path: str | Path | Any) -> Data:
             if group > 1 and weight is not None and weight[1] == 1:
                 op = "depthwise_conv"
         data_inputs = [i for i in node.input if i and i not in init]
-        me = len(names)
-        names.append(node.name or f"{node.op_type}_{k}")
-        ops.append(op)
-        ins.append(shapes.get(data_inputs[0]) if data_inputs else None)
-        outs.append(shapes.get(node.output[0]) if node.output else None)
-        weights.append(weight)
-        biases.append(bias)
-        edges.extend((producer[i], me) for i in data_inputs if i in producer)
+        me = builder.add(
+            node.name or f"{node.op_type}_{k}",
+            op,
+            shapes.get(data_inputs[0]) if data_inputs else None,
+            shapes.get(node.output[0]) if node.output else None,
+            weight,
+            bias,
+            [producer[i] for i in data_inputs if i in producer],
+        )
         for o in node.output:
             producer[o] = me
     for value in graph.output:
-        me = len(names)
-        names.append(value.name)
-        ops.append("output")
-        ins.append(shapes.get(value.name))
-        outs.append(shapes.get(value.name))
-        weights.append(None)
-        biases.append(False)
-        if value.name in producer:
-            edges.append((producer[value.name], me))
-    return _build_data(names, ops, ins, outs, weights, biases, edges)
+        shape = shapes.get(value.name)
+        sources = [producer[value.name]] if value.name in producer else []
+        builder.add(value.name, "output", shape, shape, sources=sources)
+    return builder.data()
 
 
 def laplacian_eigenvalues(graph: Data | np.ndarray | Any, k: int = 21) -> np.ndarray:
