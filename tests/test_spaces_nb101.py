@@ -170,5 +170,8 @@ def test_enumerate_all_423624_cells():
     from archpred.spaces.nb101_enumerate import load_or_enumerate
 
     hashes = set(load_or_enumerate(progress=False)[2].tolist())
+    hashed = SPACE.enumerate_hashed(progress=False)
+    for i in np.random.default_rng(0).choice(len(hashed), 500, replace=False):
+        assert SPACE.hash(hashed[i][0]) == hashed[i][1]
     with gzip.open(shared_file("nb101", "nb101_20k.json.gz"), "rt") as f:
         assert all(r["hash"] in hashes for r in json.load(f))

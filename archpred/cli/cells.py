@@ -70,18 +70,19 @@ def cmd_enumerate(args: argparse.Namespace) -> int:
         raise ValueError(f"--out must end in .jsonl or .npz, got {args.out.name!r}")
     if not args.out.parent.exists():
         raise FileNotFoundError(f"no such folder: {args.out.parent}")
-    archs = space.enumerate(progress=not args.no_progress)
+    hashed = space.enumerate_hashed(progress=not args.no_progress)
+    archs = [arch for arch, _ in hashed]
     if suffix == ".jsonl":
         with open(args.out, "w") as f:
-            for arch in archs:
-                f.write(json.dumps({"hash": space.hash(arch), **arch.to_dict()}) + "\n")
+            for arch, key in hashed:
+                f.write(json.dumps({"hash": key, **arch.to_dict()}) + "\n")
     else:
         adjacency, types = zip(*(space.padded(a) for a in archs))
         np.savez_compressed(
             args.out,
             adjacency=np.stack(adjacency),
             node_types=np.stack(types),
-            hashes=np.array([space.hash(a) for a in archs]),
+            hashes=np.array([key for _, key in hashed]),
         )
     print(f"wrote {len(archs)} {args.space} cells to {args.out}", file=sys.stderr)
     return 0

@@ -191,6 +191,10 @@ class SearchSpace(ABC):
     def enumerate(self, progress: bool = True) -> list[Architecture]:
         raise NotImplementedError(f"the {self.name} space is too large to enumerate")
 
+    def enumerate_hashed(self, progress: bool = True) -> list[tuple[Architecture, str]]:
+        """Every architecture with its ``hash`` (spaces with a cache of hashes override this)."""
+        return [(arch, self.hash(arch)) for arch in self.enumerate(progress=progress)]
+
     def iter_sample(self, n: int, rng: np.random.Generator) -> Iterator[Architecture]:
         for _ in range(n):
             yield self.sample(rng)

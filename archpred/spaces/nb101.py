@@ -205,6 +205,13 @@ class NB101Space(SearchSpace):
         adjacency, codes, _ = load_or_enumerate(progress=progress)
         return [self._from_padded(a, c) for a, c in zip(adjacency, codes)]
 
+    def enumerate_hashed(self, progress: bool = True) -> list[tuple[NB101Cell, str]]:
+        """All cells with their official hashes, read from the enumeration cache (not recomputed)."""
+        from archpred.spaces.nb101_enumerate import load_or_enumerate
+
+        adjacency, codes, hashes = load_or_enumerate(progress=progress)
+        return [(self._from_padded(a, c), str(h)) for a, c, h in zip(adjacency, codes, hashes)]
+
     def _from_padded(self, adjacency: np.ndarray, codes: np.ndarray) -> NB101Cell:
         keep = np.flatnonzero(codes != -3)
         names = (NB101_OPS[0], NB101_OPS[1], NB101_OPS[2], OUTPUT, INPUT)  # index by code
