@@ -33,6 +33,9 @@ def seeded_generator(seed: int) -> torch.Generator:
 class Callback:
     """Hooks of the loop; ``logs`` holds the epoch's mean loss and anything callbacks add."""
 
+    def on_epoch_start(self, epoch: int) -> None:
+        pass
+
     def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
         pass
 
@@ -60,6 +63,28 @@ class EarlyStopping(Callback):
 
     def should_stop(self) -> bool:
         return self.bad >= self.patience
+
+
+@dataclass
+class CosineLR(Callback):
+    """Cosine decay of the learning rate from ``lr`` (epoch 0) towards ``lr_min`` (epoch ``epochs``).
+
+    The rate is a function of the absolute epoch alone, so a resumed run (or one resumed with a
+    new ``epochs``) continues the schedule without any saved scheduler state.
+    """
+
+    optimizer: torch.optim.Optimizer
+    lr: float
+    lr_min: float
+    epochs: int
+
+    def rate(self, epoch: int) -> float:
+        progress = min(epoch / max(self.epochs, 1), 1.0)
+        return self.lr_min + 0.5 * (self.lr - self.lr_min) * (1.0 + float(np.cos(np.pi * progress)))
+
+    def on_epoch_start(self, epoch: int) -> None:
+        for group in self.optimizer.param_groups:
+            group["lr"] = self.rate(epoch)
 
 
 @dataclass
@@ -135,6 +160,8 @@ def fit_loop(
     bar = tqdm(range(start, epochs), desc=desc, disable=not progress, initial=start, total=epochs, leave=False)
     for epoch in bar:
         model.train()
+        for cb in callbacks:
+            cb.on_epoch_start(epoch)
         losses = []
         for batch in batches(epoch):
             optimizer.zero_grad(set_to_none=True)

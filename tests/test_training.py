@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from archpred import CheckpointError
-from archpred.training import EarlyStopping, FunctionCallback, fit_loop, load_checkpoint
+from archpred.training import CosineLR, EarlyStopping, FunctionCallback, fit_loop, load_checkpoint
 
 
 def make(seed=0):
@@ -41,6 +41,30 @@ def test_resume_equals_uninterrupted(tmp_path):
     resumed = fit_loop(model, step, batches, epochs=6, optimizer=opt, progress=False, checkpoint=ckpt)
     assert len(resumed) == 6
     assert resumed[-1]["loss"] == pytest.approx(full[-1]["loss"], rel=1e-6)
+
+
+def test_cosine_lr_follows_the_absolute_epoch_across_a_resume(tmp_path):
+    def run(epochs, ckpt, seen):
+        model, opt, step, batches = make()
+        record = FunctionCallback(lambda e, logs: seen.append(opt.param_groups[0]["lr"]))
+        schedule = CosineLR(opt, lr=0.1, lr_min=0.001, epochs=4)
+        fit_loop(
+            model,
+            step,
+            batches,
+            epochs=epochs,
+            optimizer=opt,
+            progress=False,
+            checkpoint=ckpt,
+            callbacks=[schedule, record],
+        )
+
+    straight, resumed = [], []
+    run(4, None, straight)
+    run(2, tmp_path / "c.pt", resumed)
+    run(4, tmp_path / "c.pt", resumed)
+    assert straight == pytest.approx([0.1, 0.0855, 0.0505, 0.0155], abs=1e-4)
+    assert resumed == pytest.approx(straight)
 
 
 def test_early_stopping():

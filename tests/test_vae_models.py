@@ -192,6 +192,39 @@ def test_training_resumes_from_its_checkpoint(tmp_path):
     assert state["epoch"] == 2
 
 
+def test_reconstruction_reports_whole_graph_and_per_element_accuracy():
+    vae = tiny_vae("svge", "nb201")
+    g = from_archs(get_space("nb201"), nb201_cells(20))
+    result = reconstruction(vae, g)
+    assert set(result) >= {"reconstruction", "type_accuracy_per_vertex", "adjacency_accuracy_per_entry"}
+    # an untrained model decodes whole graphs wrongly yet gets some single entries right
+    assert result["reconstruction"] <= result["adjacency_accuracy_per_entry"] <= 1.0
+    assert 0.0 <= result["type_accuracy_per_vertex"] <= 1.0
+
+
+def test_fitted_prior_is_the_gaussian_of_the_training_posteriors(tmp_path):
+    vae = tiny_vae("arch2vec", "nb201")
+    g = from_archs(get_space("nb201"), nb201_cells(40))
+    standard = vae.prior(5000, np.random.default_rng(0))
+    assert abs(standard.std() - 1.0) < 0.05
+    vae.fit_prior(g)
+    z = vae.encode_arrays(g)
+    fitted = vae.prior(5000, np.random.default_rng(0))
+    np.testing.assert_allclose(fitted.mean(0), z.mean(0), atol=0.1 * z.std() + 1e-3)
+    np.testing.assert_allclose(fitted.std(0), z.std(0), rtol=0.1, atol=1e-4)
+    again = load_vae("arch2vec", "nb201", path=vae.save(tmp_path / "p.pt"))
+    np.testing.assert_allclose(
+        again.prior(7, np.random.default_rng(1)), vae.prior(7, np.random.default_rng(1)), atol=1e-5
+    )
+
+
+def test_training_fits_arch2vec_prior_but_not_svge():
+    g = from_archs(get_space("nb201"), nb201_cells(8))
+    for kind in ("arch2vec", "svge"):
+        vae, _ = train_vae(kind, "nb201", g, epochs=1, batch_size=4, progress=False, device="cpu", **TINY[kind])
+        assert ("prior" in vae.meta) == (kind == "arch2vec")
+
+
 @pytest.mark.parametrize("kind", ["svge", "arch2vec"])
 def test_save_and_load(tmp_path, kind):
     vae = tiny_vae(kind, "nb201")

@@ -54,6 +54,9 @@ class GINLayer(nn.Module):
 
 
 class Arch2Vec(nn.Module):
+    # generate from the Gaussian of the training posteriors, as arch2vec does (GraphVAE.fit_prior)
+    prior_from_data = True
+
     def __init__(self, config: Arch2VecConfig) -> None:
         super().__init__()
         self.config = config

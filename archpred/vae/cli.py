@@ -31,6 +31,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--epochs", type=int, default=20, help="total epochs (a resumed run continues to this)")
     p.add_argument("--batch-size", type=int, default=None, help="default: 256 (svge), 64 (arch2vec)")
     p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--lr-min", type=float, default=None, help="cosine-decay the learning rate to this over --epochs")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--train-size", type=int, default=None, help="train on a random subset of the 90%% split")
     p.add_argument("--val-size", type=int, default=1000, help="held-out graphs checked after each epoch")
@@ -104,6 +105,7 @@ def run(args: argparse.Namespace) -> int:
         epochs=args.epochs,
         batch_size=batch_size,
         lr=args.lr,
+        lr_min=args.lr_min,
         seed=args.seed,
         checkpoint=checkpoint,
         device=args.device,

@@ -138,11 +138,32 @@ class GraphVAE:
         types, adj, n = self.decode_arrays(z)
         return to_archs(self.space, types, adj.astype(np.int8), n)
 
+    def fit_prior(self, graphs: GraphArrays, batch_size: int = 2048) -> GraphVAE:
+        """Store the per-dimension mean and std of the posterior means of ``graphs`` as the prior.
+
+        This is how arch2vec generates (its ``pretraining_nasbench101.py`` samples
+        ``randn * Z.std(0) + Z.mean(0)`` over the training embeddings, per vertex slot): its
+        per-element KL is too weak to pull the posteriors onto N(0, I), so N(0, I) samples fall
+        where the decoder was never trained. SVGe samples N(0, I) and does not call this.
+        """
+        z = self.encode_arrays(graphs, batch_size)
+        self.meta["prior"] = {
+            "mean": z.mean(0).round(6).tolist(),
+            "std": z.std(0).round(6).tolist(),
+            "graphs": len(z),
+        }
+        return self
+
     def prior(self, n: int, rng: np.random.Generator) -> np.ndarray:
-        return rng.standard_normal((int(n), self.latent_dim)).astype(np.float32)
+        """``n`` latent points from the model's prior: N(0, I), or the fitted Gaussian of :meth:`fit_prior`."""
+        z = rng.standard_normal((int(n), self.latent_dim)).astype(np.float32)
+        fitted = self.meta.get("prior")
+        if fitted:
+            z = z * np.asarray(fitted["std"], np.float32) + np.asarray(fitted["mean"], np.float32)
+        return z
 
     def sample(self, n: int, rng: np.random.Generator) -> list[Architecture | None]:
-        """Decodes of ``n`` points drawn from the standard normal prior."""
+        """Decodes of ``n`` points drawn from the prior (see :meth:`prior`)."""
         return self.decode(self.prior(n, rng))
 
     # -- walks --------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 
 from archpred.spaces import get_space
-from archpred.training import FunctionCallback, fit_loop, resolve_device
+from archpred.training import CosineLR, FunctionCallback, fit_loop, resolve_device
 from archpred.vae.data import GraphArrays, from_archs, nb101_all
 from archpred.vae.model import GraphVAE, build_module
 
@@ -55,17 +55,23 @@ def training_rows(train_rows: np.ndarray, size: int | None, seed: int) -> np.nda
 
 @torch.no_grad()
 def reconstruction(vae: GraphVAE, graphs: GraphArrays, batch_size: int = 2048) -> dict[str, float]:
-    """Fraction of graphs decoded exactly (types, vertex count and every edge) from their mean."""
+    """Fraction of graphs decoded exactly (types, vertex count and every edge) from their mean,
+    and the per-vertex type and per-entry (upper triangle) adjacency accuracies."""
     z = vae.encode_arrays(graphs, batch_size)
     types, adj, n = vae.decode_arrays(z, batch_size)
     m = graphs.max_vertices
     same_n = n == graphs.n
     same_types = (types[:, :m] == graphs.types).all(1)
-    same_adj = (adj.astype(np.int8) == graphs.adj).all((1, 2))
+    same_adj = adj.astype(np.int8) == graphs.adj
+    iu = np.triu_indices(m, 1)
+    real = np.arange(m)[None] < graphs.n[:, None]
     return {
-        "reconstruction": float(np.mean(same_n & same_types & same_adj)),
+        "reconstruction": float(np.mean(same_n & same_types & same_adj.all((1, 2)))),
         "node_accuracy": float(np.mean(same_n & same_types)),
-        "edge_accuracy": float(np.mean(same_adj)),
+        "edge_accuracy": float(np.mean(same_adj.all((1, 2)))),
+        # per element, as arch2vec's own code measures reconstruction (acc_ops, acc_adj)
+        "type_accuracy_per_vertex": float((types[:, :m] == graphs.types)[real].mean()),
+        "adjacency_accuracy_per_entry": float(same_adj[:, iu[0], iu[1]].mean()),
     }
 
 
@@ -96,6 +102,7 @@ def train_vae(
     epochs: int = 10,
     batch_size: int = 128,
     lr: float = 1e-3,
+    lr_min: float | None = None,
     seed: int = 0,
     checkpoint: str | Path | None = None,
     device: str = "auto",
@@ -103,7 +110,11 @@ def train_vae(
     on_epoch: Callable[[int, dict[str, float]], Any] | None = None,
     **config: Any,
 ) -> tuple[GraphVAE, list[dict[str, float]]]:
-    """Train a fresh model (or resume from ``checkpoint``); validation reconstruction each epoch."""
+    """Train a fresh model (or resume from ``checkpoint``); validation reconstruction each epoch.
+
+    ``lr_min``: decay the learning rate from ``lr`` to ``lr_min`` on a cosine over ``epochs``
+    (a function of the epoch alone, so resuming continues the schedule); None keeps ``lr``.
+    """
     torch.manual_seed(seed)
     dev = resolve_device(device)
     module = build_module(kind, space, **config).to(dev)
@@ -137,6 +148,9 @@ def train_vae(
         if on_epoch is not None:
             on_epoch(epoch, logs)
 
+    callbacks = [FunctionCallback(timing)]
+    if lr_min is not None:
+        callbacks.insert(0, CosineLR(optimizer, lr, lr_min, epochs))
     history = fit_loop(
         module,
         step,
@@ -144,12 +158,23 @@ def train_vae(
         epochs=epochs,
         optimizer=optimizer,
         validate=validate,
-        callbacks=[FunctionCallback(timing)],
+        callbacks=callbacks,
         checkpoint=checkpoint,
         progress=progress,
         desc=f"{kind} on {space}",
         grad_clip=5.0,
     )
     module.eval()
-    vae.meta = {"epochs": len(history), "train_graphs": len(train), "batch_size": batch_size, "lr": lr, "seed": seed}
+    if getattr(module, "prior_from_data", False):
+        vae.fit_prior(train)
+    vae.meta = {
+        **vae.meta,
+        "epochs": len(history),
+        "train_graphs": len(train),
+        "batch_size": batch_size,
+        "lr": lr,
+        "seed": seed,
+    }
+    if lr_min is not None:
+        vae.meta["lr_min"] = lr_min
     return vae, history
