@@ -266,3 +266,16 @@ def test_shipped_nb201_models(kind):
     decoded = vae.decode(vae.encode(archs))
     assert np.mean([d == a for d, a in zip(decoded, archs)]) >= 0.5
     assert path.stat().st_size < 4_000_000
+
+
+def test_svge_decode_prefers_a_side_that_is_a_valid_cell():
+    from archpred.paths import ASSETS_DIR
+
+    path = ASSETS_DIR / "vae" / "svge_nb201.pt"
+    if not path.exists():
+        pytest.skip("no shipped model")
+    vae = load_vae("svge", "nb201", path=path)
+    z = vae.prior(400, np.random.default_rng(0))
+    strict, chosen = vae.decode(z, choose_valid=False), vae.decode(z)
+    assert all(c == s for s, c in zip(strict, chosen) if s is not None)  # a valid union is kept as it is
+    assert sum(c is not None for c in chosen) > sum(s is not None for s in strict)

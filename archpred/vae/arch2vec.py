@@ -131,8 +131,11 @@ class Arch2Vec(nn.Module):
         return total, {"recon": float((ops_loss + adj_loss).detach()), "kl": float(kl.detach())}
 
     @torch.no_grad()
-    def decode(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Flattened node latents -> compact (types, adj, n); padding vertices are dropped."""
+    def decode(self, z: torch.Tensor, is_valid: object = None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Flattened node latents -> compact (types, adj, n); padding vertices are dropped.
+
+        ``is_valid`` is accepted for a common interface and unused: there is one candidate.
+        """
         m = self.max_vertices
         ops_logits, adj_logits = self.decode_logits(z.view(len(z), m, self.config.latent))
         ptypes = ops_logits.argmax(-1)

@@ -8,7 +8,7 @@ ids into ``space.node_types`` (-1 for padding), ``n`` (N,) vertex counts.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,6 +16,9 @@ import torch
 
 from archpred.errors import InvalidArchitecture
 from archpred.spaces import Architecture, SearchSpace
+
+# a batch of decoded graphs (types, adj, n) -> a bool mask of the rows that are valid cells
+ValidityCheck = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
 
 
 @dataclass

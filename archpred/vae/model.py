@@ -120,22 +120,31 @@ class GraphVAE:
             raise ValueError("latent points must be finite (found NaN or inf)")
         return z
 
+    def _is_valid(self, types: torch.Tensor, adj: torch.Tensor, n: torch.Tensor) -> torch.Tensor:
+        archs = to_archs(self.space, types.cpu().numpy(), adj.cpu().numpy().astype(np.int8), n.cpu().numpy())
+        return torch.tensor([a is not None for a in archs], dtype=torch.bool, device=types.device)
+
     @torch.no_grad()
-    def decode_arrays(self, z: Any, batch_size: int = 2048) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def decode_arrays(
+        self, z: Any, batch_size: int = 2048, choose_valid: bool = True
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Decoded (types, adj, n) arrays. ``choose_valid``: where the model has several
+        candidate graphs for a point (SVGe's two sides), prefer one that is a valid cell."""
         z = self._check_latent(z)
         self.module.eval()
+        check = self._is_valid if choose_valid else None
         parts = []
         for start in range(0, len(z), batch_size):
             chunk = torch.as_tensor(z[start : start + batch_size], device=self.device)
-            parts.append([x.cpu().numpy() for x in self.module.decode(chunk)])
+            parts.append([x.cpu().numpy() for x in self.module.decode(chunk, check)])
         if not parts:
             m = self.module.max_vertices
             return np.zeros((0, m), np.int64), np.zeros((0, m, m), np.float32), np.zeros(0, np.int64)
         return tuple(np.concatenate([p[i] for p in parts]) for i in range(3))
 
-    def decode(self, z: Any) -> list[Architecture | None]:
+    def decode(self, z: Any, choose_valid: bool = True) -> list[Architecture | None]:
         """One architecture per latent point; ``None`` where the decoded graph is not a valid cell."""
-        types, adj, n = self.decode_arrays(z)
+        types, adj, n = self.decode_arrays(z, choose_valid=choose_valid)
         return to_archs(self.space, types, adj.astype(np.int8), n)
 
     def fit_prior(self, graphs: GraphArrays, batch_size: int = 2048) -> GraphVAE:
@@ -162,9 +171,9 @@ class GraphVAE:
             z = z * np.asarray(fitted["std"], np.float32) + np.asarray(fitted["mean"], np.float32)
         return z
 
-    def sample(self, n: int, rng: np.random.Generator) -> list[Architecture | None]:
+    def sample(self, n: int, rng: np.random.Generator, choose_valid: bool = True) -> list[Architecture | None]:
         """Decodes of ``n`` points drawn from the prior (see :meth:`prior`)."""
-        return self.decode(self.prior(n, rng))
+        return self.decode(self.prior(n, rng), choose_valid=choose_valid)
 
     # -- walks --------------------------------------------------------------------------------
     def _latent_of(self, a: Architecture | np.ndarray) -> np.ndarray:

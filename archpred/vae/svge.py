@@ -25,7 +25,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from archpred.spaces import get_space
-from archpred.vae.data import reverse_graphs
+from archpred.vae.data import ValidityCheck, reverse_graphs
 
 
 @dataclass(frozen=True)
@@ -229,10 +229,15 @@ class SVGe(nn.Module):
         return total, {"recon": float(recon.mean().detach()), "kl": float(kl.mean().detach())}
 
     @torch.no_grad()
-    def decode(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def decode(
+        self, z: torch.Tensor, is_valid: ValidityCheck | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Greedy two-sided decode: union of the forward graph and the re-reversed backward one.
 
-        Where the two disagree on the vertices, the forward graph is returned alone.
+        Where the two sides disagree on the vertices the union is undefined, and the forward
+        graph is returned alone. Given ``is_valid`` (a batch of graphs -> a bool mask), a row
+        whose graph is not a valid cell takes the first valid of the forward graph and the
+        backward graph instead (two decoders give two candidates; keep one that is a cell).
         """
         m = self.max_vertices
         types_f, adj_f, n_f = self.forward_decoder.greedy(z, m)
@@ -240,4 +245,12 @@ class SVGe(nn.Module):
         adj_b, types_b = reverse_graphs(adj_b, types_b, n_b)
         same = (n_f == n_b) & (types_f == types_b).all(1)
         union = torch.where(same.view(-1, 1, 1), torch.maximum(adj_f, adj_b), adj_f)
-        return types_f, union, n_f
+        chosen = (types_f, union, n_f)
+        if is_valid is None:
+            return chosen
+        settled = is_valid(*chosen)
+        for candidate in ((types_f, adj_f, n_f), (types_b, adj_b, n_b)):
+            take = ~settled & is_valid(*candidate)
+            chosen = tuple(torch.where(take.view(-1, *[1] * (c.dim() - 1)), x, c) for c, x in zip(chosen, candidate))
+            settled = settled | take
+        return chosen

@@ -54,11 +54,13 @@ def training_rows(train_rows: np.ndarray, size: int | None, seed: int) -> np.nda
 
 
 @torch.no_grad()
-def reconstruction(vae: GraphVAE, graphs: GraphArrays, batch_size: int = 2048) -> dict[str, float]:
+def reconstruction(
+    vae: GraphVAE, graphs: GraphArrays, batch_size: int = 2048, choose_valid: bool = True
+) -> dict[str, float]:
     """Fraction of graphs decoded exactly (types, vertex count and every edge) from their mean,
     and the per-vertex type and per-entry (upper triangle) adjacency accuracies."""
     z = vae.encode_arrays(graphs, batch_size)
-    types, adj, n = vae.decode_arrays(z, batch_size)
+    types, adj, n = vae.decode_arrays(z, batch_size, choose_valid=choose_valid)
     m = graphs.max_vertices
     same_n = n == graphs.n
     same_types = (types[:, :m] == graphs.types).all(1)
@@ -75,13 +77,15 @@ def reconstruction(vae: GraphVAE, graphs: GraphArrays, batch_size: int = 2048) -
     }
 
 
-def prior_quality(vae: GraphVAE, n: int, train_keys: set[str], rng: np.random.Generator) -> dict[str, float]:
+def prior_quality(
+    vae: GraphVAE, n: int, train_keys: set[str], rng: np.random.Generator, choose_valid: bool = True
+) -> dict[str, float]:
     """Validity, uniqueness and novelty of ``n`` decoded prior samples.
 
     validity = valid / n; uniqueness = distinct valid (by the space's key) / valid;
     novelty = valid decodes whose key is not in the training set / valid.
     """
-    archs = vae.sample(n, rng)
+    archs = vae.sample(n, rng, choose_valid=choose_valid)
     valid = [a for a in archs if a is not None]
     keys = [vae.space.key(a) for a in valid]
     nv = max(len(valid), 1)
