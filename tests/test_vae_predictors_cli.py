@@ -136,3 +136,23 @@ def test_bench_vae_command_writes_json(tmp_path, tiny_cache):
     assert 0 <= report["prior/svge/nb201"]["validity"] <= 1
     assert report["prior/svge/nb201"]["paper"]["validity"] == 1.0
     assert report["speed/svge/nb201"]["encode_graphs_per_s"] > 0
+
+
+def test_expanding_a_cell_by_one_vertex():
+    from archpred.bench.vae import expand_by_one_vertex
+
+    space = get_space("nb101")
+    # input -> conv3x3 -> output, plus input -> output
+    adj = np.array([[0, 1, 1], [0, 0, 1], [0, 0, 0]])
+    types = np.array([0, 2, 4])
+    grown, grown_types, made = expand_by_one_vertex(adj, types)
+    # new vertex at 1 (in: {0}; out: 3 sets) or at 2 (in: 3 sets; out: {output}); 3 ops each
+    assert made == (1 * 3 + 3 * 1) * 3
+    assert 0 < len(grown) < made  # e.g. a second conv before or after the first: the same cell
+    keys = set()
+    for a, t in zip(grown, grown_types):
+        assert a.shape == (4, 4) and not np.tril(a).any()
+        cell = space.cell(adjacency=a.tolist(), ops=[space.node_types[i] for i in t])
+        assert cell.num_vertices == 4
+        keys.add(space.key(cell))
+    assert len(keys) == len(grown)

@@ -121,14 +121,15 @@ def isomorphic_pairs(n_pairs: int, seed: int = 0):
     )
 
 
-def expand_by_one_vertex(adj: np.ndarray, types: np.ndarray, ops: int = 3) -> tuple[np.ndarray, np.ndarray]:
+def expand_by_one_vertex(adj: np.ndarray, types: np.ndarray, ops: int = 3) -> tuple[np.ndarray, np.ndarray, int]:
     """All cells made by inserting one interior vertex (any op, >= 1 in-edge from an earlier vertex,
     >= 1 out-edge to a later one) into a cell, keeping its edges and upper-triangular order;
-    isomorphic duplicates removed (NB-101 hash). Returns (N, V+1, V+1) and (N, V+1)."""
+    isomorphic duplicates removed (NB-101 hash). Returns (N, V+1, V+1), (N, V+1) and the number
+    of graphs before duplicates were removed."""
     from archpred.spaces.hashing import graph_hash
 
     v = len(types)
-    seen, out_adj, out_types = set(), [], []
+    seen, out_adj, out_types, made = set(), [], [], 0
     for pos in range(1, v):  # the new vertex sits before old vertex `pos`
         old = [i if i < pos else i + 1 for i in range(v)]
         for op in range(1, ops + 1):  # node-type ids of the interior ops
@@ -146,13 +147,14 @@ def expand_by_one_vertex(adj: np.ndarray, types: np.ndarray, ops: int = 3) -> tu
                     t[old] = types
                     t[pos] = op
                     labels = [-1 if x == 0 else -2 if x == ops + 1 else x - 1 for x in t]
+                    made += 1
                     h = graph_hash(a.tolist(), labels)
                     if h in seen:
                         continue
                     seen.add(h)
                     out_adj.append(a)
                     out_types.append(t)
-    return np.array(out_adj), np.array(out_types)
+    return np.array(out_adj), np.array(out_types), made
 
 
 # -- sections -----------------------------------------------------------------------------------
@@ -264,7 +266,7 @@ def bench_predictor(args, command: str) -> None:
     best = int(np.argmax(y))
     cell = bench.archs[best]
     space = bench.space
-    adj, types = expand_by_one_vertex(cell.matrix, np.array(space.node_type_ids(cell)))
+    adj, types, made = expand_by_one_vertex(cell.matrix, np.array(space.node_type_ids(cell)))
     within = adj.sum((1, 2)) <= 9
     graphs = GraphArrays(adj, types, np.full(len(types), adj.shape[1], dtype=np.int64))
     pred = model.predict_arrays(graphs)
@@ -288,6 +290,7 @@ def bench_predictor(args, command: str) -> None:
                 "predicted": float(model.predict([cell])[0]),
             },
             "candidates": len(adj),
+            "candidates_before_removing_isomorphic": made,
             "candidates_within_9_edges": int(within.sum()),
             "top5": top,
             "predictor_train_size": int((args.labelled or [1000])[-1]),
