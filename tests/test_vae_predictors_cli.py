@@ -100,13 +100,16 @@ def test_train_vae_command_then_resume(tmp_path, monkeypatch, capsys):
         "hidden=16",
         "--config",
         "layers=2",
+        "--lr-min",
+        "1e-5",
     ]
     assert main([*args, "--epochs", "1"]) == 0
     assert main([*args, "--epochs", "2"]) == 0  # resumes after epoch 1
     vae = load_vae("arch2vec", "nb201")
     assert vae.meta["epochs"] == 2 and len(vae.meta["history"]) == 2
-    assert "train vae" in vae.meta["command"]
-    assert main([*args[:-4], "--epochs", "0"]) == 2  # a clear one-line error
+    assert "train vae" in vae.meta["command"] and vae.meta["lr_min"] == 1e-5
+    assert len(vae.meta["prior"]["mean"]) == vae.latent_dim  # arch2vec samples from its fitted prior
+    assert main([*args[:-6], "--epochs", "0"]) == 2  # a clear one-line error
 
 
 def test_bench_vae_command_writes_json(tmp_path, tiny_cache):
