@@ -53,6 +53,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--model", type=Path, default=None, help="VAE file (default: load_vae's search)")
     p.add_argument("--out", type=Path, default=Path("reports/vae.json"))
     p.add_argument("--threads", type=int, default=None)
+    p.add_argument("--device", default="auto", help="auto (CUDA when present), cpu or cuda")
     p.set_defaults(func=run)
 
 
@@ -242,7 +243,7 @@ def bench_predictor(args, command: str) -> None:
         rows = np.random.default_rng(0).permutation(len(bench))
         train, test = rows[:size], rows[size:]
         start = time.perf_counter()
-        model = SVGePredictor(seed=0, device="cpu", progress=True, epochs=args.pred_epochs)
+        model = SVGePredictor(seed=0, device=args.device, progress=True, epochs=args.pred_epochs)
         model.fit([bench.archs[i] for i in train], y[train])
         fit_s = time.perf_counter() - start
         pred = model.predict([bench.archs[i] for i in test])
@@ -348,32 +349,45 @@ def bench_speed(vae, args, key_base: str, command: str) -> None:
     graphs, _, train_rows, _ = training_keys(args.space, vae)
     sample = graphs.take(np.random.default_rng(0).choice(train_rows, 2048, replace=False))
     config = {k: v for k, v in vars(vae.module.config).items() if k != "space"}
-    module = build_module(vae.kind, args.space, **config)
+    device = vae.device
+    module = build_module(vae.kind, args.space, **config).to(device)
     optimizer = torch.optim.Adam(module.parameters(), 1e-3)
-    batch = sample.take(np.arange(256)).tensors()
+    batch = sample.take(np.arange(256)).tensors(device)
     module.train()
-    module.loss(*batch)  # warm-up
-    start, steps = time.perf_counter(), 4
-    for _ in range(steps):
-        optimizer.zero_grad()
-        module.loss(*batch)[0].backward()
-        optimizer.step()
-    train_rate = 256 * steps / (time.perf_counter() - start)
-    start = time.perf_counter()
+    module.loss(*batch)[0].backward()  # warm-up
+
+    def timed(fn) -> float:
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        start = time.perf_counter()
+        fn()
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        return time.perf_counter() - start
+
+    def train_steps(steps: int = 4) -> None:
+        for _ in range(steps):
+            optimizer.zero_grad()
+            module.loss(*batch)[0].backward()
+            optimizer.step()
+
+    train_rate = 256 * 4 / timed(train_steps)
+    vae.encode_arrays(sample.take(np.arange(64)))  # warm-up
+    encode_rate = len(sample) / timed(lambda: vae.encode_arrays(sample))
     z = vae.encode_arrays(sample)
-    encode_rate = len(sample) / (time.perf_counter() - start)
-    start = time.perf_counter()
-    vae.decode_arrays(z)
-    decode_rate = len(sample) / (time.perf_counter() - start)
+    decode_rate = len(sample) / timed(lambda: vae.decode_arrays(z, choose_valid=False))
+    checked_rate = len(sample) / timed(lambda: vae.decode_arrays(z))
+    key = f"speed/{key_base}" + ("" if device.type == "cpu" else f"/{device.type}")
     _merge(
         args.out,
-        f"speed/{key_base}",
+        key,
         {
-            "device": "cpu",
+            "device": torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu",
             "threads": torch.get_num_threads(),
             "train_graphs_per_s": train_rate,
             "encode_graphs_per_s": encode_rate,
             "decode_graphs_per_s": decode_rate,
+            "decode_with_validity_check_graphs_per_s": checked_rate,
             "batch": 256,
             "load_average_1min": os.getloadavg()[0],
             "cpu_count": os.cpu_count(),
@@ -402,7 +416,7 @@ def run(args: argparse.Namespace) -> int:
             bench_rf(args, command)
             continue
         for kind in kinds:
-            vae = load_vae(kind, args.space, path=args.model)
+            vae = load_vae(kind, args.space, path=args.model, device=args.device)
             fn = {"recon": bench_recon, "prior": bench_prior, "iso": bench_iso, "speed": bench_speed}[section]
             fn(vae, args, f"{kind}/{args.space}", command)
     return 0
