@@ -191,9 +191,10 @@ def bench_prior(vae, args, key_base: str, command: str) -> None:
     train_keys = {keys[i] for i in train_rows}
     start = time.perf_counter()
     result = prior_quality(vae, args.samples, train_keys, np.random.default_rng(0))
-    if vae.kind == "svge":  # the same prior points decoded by the paper's rule alone
+    if vae.kind == "svge":  # the same prior points decoded by the paper's rule alone, and each side
         strict = prior_quality(vae, args.samples, train_keys, np.random.default_rng(0), choose_valid=False)
         result.update({f"{k}_union_rule": v for k, v in strict.items() if k != "samples"})
+        result.update(svge_sides(vae, vae.prior(args.samples, np.random.default_rng(0))))
     _merge(
         args.out,
         f"prior/{key_base}",
@@ -205,6 +206,19 @@ def bench_prior(vae, args, key_base: str, command: str) -> None:
             "model": _model_info(vae),
         },
     )
+
+
+def svge_sides(vae, z: np.ndarray) -> dict[str, float]:
+    """How often SVGe's forward and backward decoders agree on the vertices, and how often each
+    side's graph alone is a valid cell."""
+    import torch
+
+    forward, backward, same = vae.module.decode_sides(torch.as_tensor(z, device=vae.device))
+    return {
+        "sides_agree": float(same.float().mean()),
+        "forward_valid": float(vae.valid_mask(*forward).float().mean()),
+        "backward_valid": float(vae.valid_mask(*backward).float().mean()),
+    }
 
 
 def bench_iso(vae, args, key_base: str, command: str) -> None:

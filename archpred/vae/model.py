@@ -120,7 +120,8 @@ class GraphVAE:
             raise ValueError("latent points must be finite (found NaN or inf)")
         return z
 
-    def _is_valid(self, types: torch.Tensor, adj: torch.Tensor, n: torch.Tensor) -> torch.Tensor:
+    def valid_mask(self, types: torch.Tensor, adj: torch.Tensor, n: torch.Tensor) -> torch.Tensor:
+        """Which rows of a batch of decoded graphs are valid cells of the space."""
         archs = to_archs(self.space, types.cpu().numpy(), adj.cpu().numpy().astype(np.int8), n.cpu().numpy())
         return torch.tensor([a is not None for a in archs], dtype=torch.bool, device=types.device)
 
@@ -132,7 +133,7 @@ class GraphVAE:
         candidate graphs for a point (SVGe's two sides), prefer one that is a valid cell."""
         z = self._check_latent(z)
         self.module.eval()
-        check = self._is_valid if choose_valid else None
+        check = self.valid_mask if choose_valid else None
         parts = []
         for start in range(0, len(z), batch_size):
             chunk = torch.as_tensor(z[start : start + batch_size], device=self.device)

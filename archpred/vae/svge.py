@@ -229,6 +229,17 @@ class SVGe(nn.Module):
         return total, {"recon": float(recon.mean().detach()), "kl": float(kl.mean().detach())}
 
     @torch.no_grad()
+    def decode_sides(self, z: torch.Tensor) -> tuple[tuple, tuple, torch.Tensor]:
+        """The forward graph, the re-reversed backward graph (each types, adj, n) and whether
+        the two agree on the vertices and their types, per row."""
+        m = self.max_vertices
+        types_f, adj_f, n_f = self.forward_decoder.greedy(z, m)
+        types_b, adj_b, n_b = self.backward_decoder.greedy(z, m)
+        adj_b, types_b = reverse_graphs(adj_b, types_b, n_b)
+        same = (n_f == n_b) & (types_f == types_b).all(1)
+        return (types_f, adj_f, n_f), (types_b, adj_b, n_b), same
+
+    @torch.no_grad()
     def decode(
         self, z: torch.Tensor, is_valid: ValidityCheck | None = None
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -239,11 +250,7 @@ class SVGe(nn.Module):
         whose graph is not a valid cell takes the first valid of the forward graph and the
         backward graph instead (two decoders give two candidates; keep one that is a cell).
         """
-        m = self.max_vertices
-        types_f, adj_f, n_f = self.forward_decoder.greedy(z, m)
-        types_b, adj_b, n_b = self.backward_decoder.greedy(z, m)
-        adj_b, types_b = reverse_graphs(adj_b, types_b, n_b)
-        same = (n_f == n_b) & (types_f == types_b).all(1)
+        (types_f, adj_f, n_f), (types_b, adj_b, n_b), same = self.decode_sides(z)
         union = torch.where(same.view(-1, 1, 1), torch.maximum(adj_f, adj_b), adj_f)
         chosen = (types_f, union, n_f)
         if is_valid is None:
