@@ -17,6 +17,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from archpred.spaces import get_space
+from archpred.vae.data import ValidityCheck
 
 
 @dataclass(frozen=True)
@@ -131,7 +132,9 @@ class Arch2Vec(nn.Module):
         return total, {"recon": float((ops_loss + adj_loss).detach()), "kl": float(kl.detach())}
 
     @torch.no_grad()
-    def decode(self, z: torch.Tensor, is_valid: object = None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def decode(
+        self, z: torch.Tensor, is_valid: ValidityCheck | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Flattened node latents -> compact (types, adj, n); padding vertices are dropped.
 
         ``is_valid`` is accepted for a common interface and unused: there is one candidate.

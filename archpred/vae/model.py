@@ -153,7 +153,7 @@ class GraphVAE:
 
         This is how arch2vec generates (its ``pretraining_nasbench101.py`` samples
         ``randn * Z.std(0) + Z.mean(0)`` over the training embeddings, per vertex slot): its
-        per-element KL is too weak to pull the posteriors onto N(0, I), so N(0, I) samples fall
+        KL weight is too small to pull the posteriors onto N(0, I), so N(0, I) samples fall
         where the decoder was never trained. SVGe samples N(0, I) and does not call this.
         """
         z = self.encode_arrays(graphs, batch_size)
