@@ -255,9 +255,14 @@ class SVGe(nn.Module):
         chosen = (types_f, union, n_f)
         if is_valid is None:
             return chosen
-        settled = is_valid(*chosen)
+        types, adj, n = (x.clone() for x in chosen)
+        open_rows = torch.nonzero(~is_valid(*chosen)).squeeze(1)
         for candidate in ((types_f, adj_f, n_f), (types_b, adj_b, n_b)):
-            take = ~settled & is_valid(*candidate)
-            chosen = tuple(torch.where(take.view(-1, *[1] * (c.dim() - 1)), x, c) for c, x in zip(chosen, candidate))
-            settled = settled | take
-        return chosen
+            if len(open_rows) == 0:
+                break
+            # check only the rows still without a valid cell
+            ok = is_valid(*(x[open_rows] for x in candidate))
+            take = open_rows[ok]
+            types[take], adj[take], n[take] = (x[take] for x in candidate)
+            open_rows = open_rows[~ok]
+        return types, adj, n
