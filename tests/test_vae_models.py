@@ -268,7 +268,7 @@ def test_shipped_nb201_models(kind):
     assert path.stat().st_size < 4_000_000
 
 
-def test_svge_decode_prefers_a_side_that_is_a_valid_cell():
+def test_svge_decode_prefers_the_most_likely_valid_candidate():
     from archpred.paths import ASSETS_DIR
 
     path = ASSETS_DIR / "vae" / "svge_nb201.pt"
@@ -277,5 +277,17 @@ def test_svge_decode_prefers_a_side_that_is_a_valid_cell():
     vae = load_vae("svge", "nb201", path=path)
     z = vae.prior(400, np.random.default_rng(0))
     strict, chosen = vae.decode(z, choose_valid=False), vae.decode(z)
-    assert all(c == s for s, c in zip(strict, chosen) if s is not None)  # a valid union is kept as it is
     assert sum(c is not None for c in chosen) > sum(s is not None for s in strict)
+    # each choice is the most likely valid candidate under both decoders
+    module = vae.module
+    zt = torch.as_tensor(z, dtype=torch.float32)
+    (tf, af, nf), (tb, ab, nb), same = module.decode_sides(zt)
+    union = torch.where(same.view(-1, 1, 1), torch.maximum(af, ab), af)
+    candidates = [(tf, union, nf), (tf, af, nf), (tb, ab, nb)]
+    ll = torch.stack([module.log_likelihood(zt, a, t, k) for t, a, k in candidates], 1)
+    valid = torch.stack([vae.valid_mask(*c) for c in candidates], 1)
+    best = torch.where(valid, ll, torch.tensor(-torch.inf)).max(1).values
+    types, adj, n = (torch.as_tensor(x) for x in vae.decode_arrays(z))
+    picked = module.log_likelihood(zt, adj.float(), types, n)
+    has_valid = valid.any(1)
+    assert torch.allclose(picked[has_valid], best[has_valid], atol=1e-4)

@@ -401,7 +401,7 @@ def bench_speed(vae, args, key_base: str, command: str) -> None:
             "train_graphs_per_s": train_rate,
             "encode_graphs_per_s": encode_rate,
             "decode_graphs_per_s": decode_rate,
-            "decode_with_validity_check_graphs_per_s": checked_rate,
+            "decode_choose_valid_graphs_per_s": checked_rate,
             "batch": 256,
             "load_average_1min": os.getloadavg()[0],
             "cpu_count": os.cpu_count(),

@@ -130,7 +130,8 @@ class GraphVAE:
         self, z: Any, batch_size: int = 2048, choose_valid: bool = True
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Decoded (types, adj, n) arrays. ``choose_valid``: where the model has several
-        candidate graphs for a point (SVGe's two sides), prefer one that is a valid cell."""
+        candidate graphs for a point (SVGe: the union, forward and backward graphs), return the
+        most likely one that is a valid cell; False keeps the paper's rule."""
         z = self._check_latent(z)
         self.module.eval()
         check = self.valid_mask if choose_valid else None

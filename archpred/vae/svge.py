@@ -11,7 +11,8 @@ decoder the reversed graph from the output vertex. Each step: ``addNode`` (2 fc 
 ``[z, h_G]`` -> node type or END), ``initNode`` (2 fc over ``[z, h_G, type embedding]``),
 ``addEdges`` (2 fc scoring an edge from every existing vertex, Bernoulli), a propagation
 step and a new gated-sum ``h_G``. Training uses teacher forcing, batched over padded
-graphs; a decoded graph is the union of the forward and the (re-reversed) backward graph.
+graphs; a decoded graph is the union of the forward and the (re-reversed) backward graph
+(or, given a validity check, the most likely valid of union, forward and backward graph).
 
 Everything works on the compact arrays of :mod:`archpred.vae.data`.
 """
@@ -217,14 +218,21 @@ class SVGe(nn.Module):
         h, mask = self.node_states(adj, types)
         return self.mean(h, mask), self.logvar(h, mask)
 
-    def loss(self, adj: torch.Tensor, types: torch.Tensor, n: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
-        mu, logvar = self.encode(adj, types, n)
-        z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
+    def log_likelihood(self, z: torch.Tensor, adj: torch.Tensor, types: torch.Tensor, n: torch.Tensor) -> torch.Tensor:
+        """``log p(G | z)`` of each graph under both decoders (the negative reconstruction loss).
+
+        Shapes: z (B, latent), adj (B, m, m), types (B, m) with -1 padding, n (B,) -> (B,).
+        """
         node_f, edge_f = self.forward_decoder.teacher_forced(z, adj, types, n)
         radj, rtypes = reverse_graphs(adj, types, n)
         node_b, edge_b = self.backward_decoder.teacher_forced(z, radj, rtypes, n)
+        return -(node_f + edge_f + node_b + edge_b)
+
+    def loss(self, adj: torch.Tensor, types: torch.Tensor, n: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
+        mu, logvar = self.encode(adj, types, n)
+        z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
+        recon = -self.log_likelihood(z, adj, types, n)
         kl = -0.5 * (1 + logvar - mu.pow(2) - logvar.exp()).sum(1)
-        recon = node_f + edge_f + node_b + edge_b
         total = (recon + self.config.kl_weight * kl).mean()
         return total, {"recon": float(recon.mean().detach()), "kl": float(kl.mean().detach())}
 
@@ -243,26 +251,33 @@ class SVGe(nn.Module):
     def decode(
         self, z: torch.Tensor, is_valid: ValidityCheck | None = None
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Greedy two-sided decode: union of the forward graph and the re-reversed backward one.
+        """Greedy two-sided decode; returns (types, adj, n).
 
-        Where the two sides disagree on the vertices the union is undefined, and the forward
-        graph is returned alone. Given ``is_valid`` (a batch of graphs -> a bool mask), a row
-        whose graph is not a valid cell takes the first valid of the forward graph and the
-        backward graph instead (two decoders give two candidates; keep one that is a cell).
+        Without ``is_valid``, the paper's rule: the union of the forward graph and the
+        re-reversed backward graph. Where the two sides disagree on the vertices the union is
+        undefined, and the forward graph is returned alone.
+
+        With ``is_valid`` (a batch of graphs -> a bool mask), our addition: the two decoders give
+        three candidates (union, forward graph, backward graph); return the valid one that is most
+        likely under both decoders, ``log p(G | z)``. A row with no valid candidate gets the
+        most likely one.
         """
         (types_f, adj_f, n_f), (types_b, adj_b, n_b), same = self.decode_sides(z)
         union = torch.where(same.view(-1, 1, 1), torch.maximum(adj_f, adj_b), adj_f)
-        chosen = (types_f, union, n_f)
         if is_valid is None:
-            return chosen
-        types, adj, n = (x.clone() for x in chosen)
-        open_rows = torch.nonzero(~is_valid(*chosen)).squeeze(1)
-        for candidate in ((types_f, adj_f, n_f), (types_b, adj_b, n_b)):
+            return types_f, union, n_f
+        candidates = [(types_f, union, n_f), (types_f, adj_f, n_f), (types_b, adj_b, n_b)]
+        types_c, adj_c, n_c = (torch.stack(parts, 1) for parts in zip(*candidates))  # (B, 3, ...)
+        ll = torch.stack([self.log_likelihood(z, a, t, k) for t, a, k in candidates], 1)
+        ranked = ll.argsort(1, descending=True)
+        rows = torch.arange(len(z), device=z.device)
+        pick = ranked[:, 0].clone()
+        open_rows = rows
+        for rank in range(len(candidates)):  # check only the rows still without a valid cell
             if len(open_rows) == 0:
                 break
-            # check only the rows still without a valid cell
-            ok = is_valid(*(x[open_rows] for x in candidate))
-            take = open_rows[ok]
-            types[take], adj[take], n[take] = (x[take] for x in candidate)
+            which = ranked[open_rows, rank]
+            ok = is_valid(types_c[open_rows, which], adj_c[open_rows, which], n_c[open_rows, which])
+            pick[open_rows[ok]] = which[ok]
             open_rows = open_rows[~ok]
-        return types, adj, n
+        return types_c[rows, pick], adj_c[rows, pick], n_c[rows, pick]
