@@ -281,9 +281,7 @@ def test_svge_decode_prefers_the_most_likely_valid_candidate():
     # each choice is the most likely valid candidate under both decoders
     module = vae.module
     zt = torch.as_tensor(z, dtype=torch.float32)
-    (tf, af, nf), (tb, ab, nb), same = module.decode_sides(zt)
-    union = torch.where(same.view(-1, 1, 1), torch.maximum(af, ab), af)
-    candidates = [(tf, union, nf), (tf, af, nf), (tb, ab, nb)]
+    candidates = module.candidates(zt)
     ll = torch.stack([module.log_likelihood(zt, a, t, k) for t, a, k in candidates], 1)
     valid = torch.stack([vae.valid_mask(*c) for c in candidates], 1)
     best = torch.where(valid, ll, torch.tensor(-torch.inf)).max(1).values

@@ -248,6 +248,15 @@ class SVGe(nn.Module):
         return (types_f, adj_f, n_f), (types_b, adj_b, n_b), same
 
     @torch.no_grad()
+    def candidates(self, z: torch.Tensor) -> list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
+        """The decoded graphs a point offers, each (types, adj, n): the union (the paper's output;
+        the forward graph where the sides disagree on the vertices), the forward graph and the
+        re-reversed backward graph."""
+        (types_f, adj_f, n_f), (types_b, adj_b, n_b), same = self.decode_sides(z)
+        union = torch.where(same.view(-1, 1, 1), torch.maximum(adj_f, adj_b), adj_f)
+        return [(types_f, union, n_f), (types_f, adj_f, n_f), (types_b, adj_b, n_b)]
+
+    @torch.no_grad()
     def decode(
         self, z: torch.Tensor, is_valid: ValidityCheck | None = None
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -262,11 +271,9 @@ class SVGe(nn.Module):
         likely under both decoders, ``log p(G | z)``. A row with no valid candidate gets the
         most likely one.
         """
-        (types_f, adj_f, n_f), (types_b, adj_b, n_b), same = self.decode_sides(z)
-        union = torch.where(same.view(-1, 1, 1), torch.maximum(adj_f, adj_b), adj_f)
+        candidates = self.candidates(z)
         if is_valid is None:
-            return types_f, union, n_f
-        candidates = [(types_f, union, n_f), (types_f, adj_f, n_f), (types_b, adj_b, n_b)]
+            return candidates[0]
         types_c, adj_c, n_c = (torch.stack(parts, 1) for parts in zip(*candidates))  # (B, 3, ...)
         ll = torch.stack([self.log_likelihood(z, a, t, k) for t, a, k in candidates], 1)
         ranked = ll.argsort(1, descending=True)
