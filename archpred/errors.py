@@ -21,3 +21,7 @@ class CheckpointError(ArchpredError, ValueError):
 
 class NotFittedError(ArchpredError, RuntimeError):
     """``predict`` (or similar) called before ``fit``."""
+
+
+class InvalidOption(ArchpredError, ValueError):
+    """An option that cannot be honoured (an unknown device, an impossible size, ...)."""

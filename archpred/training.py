@@ -1,13 +1,21 @@
-"""One training loop for every model: epochs, callbacks, progress, checkpoint and resume.
+"""One way to train, seed and choose a device, for every model in archpred.
 
-Models differ only in ``step`` (a batch -> a scalar loss) and how batches are made; the
-loop, the optimiser bookkeeping, checkpointing and resumption live here once.
+- ``resolve_device``: the one rule for ``device`` arguments (``"auto"`` is CUDA when present).
+- ``seeded(seed)``: a block whose torch randomness (weight initialisation, dropout) is seeded,
+  without touching the caller's global RNG state (built on ``torch.random.fork_rng``).
+- ``batches(n, batch_size, seed, epoch)``: the one mini-batch shuffle; an epoch's order is a
+  function of ``(seed, epoch)`` alone, so a resumed run sees the batches it would have seen.
+- ``fit_loop``: epochs, callbacks, progress, checkpoint and resume. Models differ only in
+  ``step`` (a batch -> a scalar loss) and how batches are made.
+- ``fit_regressor``: Adam + cosine schedule on ``fit_loop`` for every network that regresses a
+  target from feature rows (every torch predictor, the SVGe latent predictor).
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Iterable
+import contextlib
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,18 +24,71 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from archpred.errors import CheckpointError
+from archpred.artifacts import load_torch, save_torch
+from archpred.errors import CheckpointError, InvalidOption
+
+DEVICES = ("auto", "cpu", "cuda", "cuda:N")
+_DEVICE = re.compile(r"^(auto|cpu|cuda(:\d+)?)$")
 
 
-def resolve_device(device: str | torch.device = "auto") -> torch.device:
-    """``"auto"`` is CUDA when present, else CPU."""
-    if str(device) == "auto":
+def resolve_device(device: str | torch.device | None = "auto") -> torch.device:
+    """The one device rule: ``"auto"`` (or None) is CUDA when present, else CPU; ``"cpu"``,
+    ``"cuda"`` and ``"cuda:N"`` are taken as they are, and asking for a GPU that is not there
+    is an ``InvalidOption`` (one line), not a crash deep inside torch."""
+    if isinstance(device, torch.device):
+        device = str(device)
+    text = "auto" if device is None else str(device).strip().lower()
+    if not _DEVICE.match(text):
+        raise InvalidOption(f"unknown device {device!r}; use auto, cpu, cuda or cuda:N")
+    if text == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
+    if text.startswith("cuda"):
+        if not torch.cuda.is_available():
+            raise InvalidOption(f"device {text!r} asked for, but this machine has no CUDA GPU; use auto or cpu")
+        index = int(text.split(":")[1]) if ":" in text else 0
+        if index >= torch.cuda.device_count():
+            raise InvalidOption(f"device {text!r}: there are only {torch.cuda.device_count()} CUDA device(s)")
+    return torch.device(text)
 
 
-def seeded_generator(seed: int) -> torch.Generator:
-    return torch.Generator().manual_seed(int(seed))
+@contextlib.contextmanager
+def isolated_rng(device: str | torch.device | None = None) -> Iterator[None]:
+    """Run the block on a copy of torch's RNG state: whatever it draws, the caller's stream is
+    left exactly as it was. CUDA's RNG is forked too when ``device`` is a GPU."""
+    devices: list[int] = []
+    if device is not None and torch.device(device).type == "cuda":
+        devices = [torch.device(device).index or 0]
+    with torch.random.fork_rng(devices=devices):
+        yield
+
+
+@contextlib.contextmanager
+def seeded(seed: int, device: str | torch.device | None = None) -> Iterator[None]:
+    """Seed torch's RNG for the block and restore the caller's RNG state afterwards.
+
+    Library code never seeds the global RNG for good: a user's own ``torch.manual_seed`` stream
+    must not be shifted by fitting a model.
+    """
+    with isolated_rng(device):
+        torch.manual_seed(int(seed))
+        yield
+
+
+def batches(
+    n: int, batch_size: int, seed: int, epoch: int, device: str | torch.device | None = None
+) -> Iterator[torch.Tensor]:
+    """Row indices of the mini-batches of one epoch (a shuffle seeded by ``(seed, epoch)``).
+
+    A last batch of a single row is dropped: batch norm and pairwise ranking losses need two.
+    Numpy draws the permutation so the order is the same on every device and torch version.
+    """
+    bs = max(1, min(int(batch_size), n))
+    perm = torch.from_numpy(np.random.default_rng((int(seed), int(epoch))).permutation(n))
+    if device is not None:
+        perm = perm.to(device)
+    stop = n - 1 if n % bs == 1 and n > 1 else n
+    for start in range(0, stop, bs):
+        yield perm[start : start + bs]
 
 
 class Callback:
@@ -98,25 +159,13 @@ class FunctionCallback(Callback):
 
 
 def save_checkpoint(path: str | Path, **state: Any) -> None:
-    """Atomic write: a crash mid-save leaves the previous checkpoint intact."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(state, tmp)
-    os.replace(tmp, path)
+    """A training checkpoint, written atomically (``archpred.artifacts``)."""
+    save_torch(path, state)
 
 
 def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
     """Tensors and plain containers only (``weights_only=True``); a bad file is a one-line error."""
-    try:
-        state = torch.load(path, map_location=map_location, weights_only=True)
-    except FileNotFoundError:
-        raise CheckpointError(f"{path}: no such checkpoint") from None
-    except Exception as err:  # torch raises many types for corrupt or foreign files
-        raise CheckpointError(f"{path}: not a readable archpred checkpoint ({type(err).__name__})") from None
-    if not isinstance(state, dict):
-        raise CheckpointError(f"{path}: not an archpred checkpoint")
-    return state
+    return load_torch(path, map_location, what="checkpoint")
 
 
 def fit_loop(
@@ -195,3 +244,58 @@ def fit_loop(
         if any(cb.should_stop() for cb in callbacks):
             break
     return history
+
+
+def fit_regressor(
+    module: torch.nn.Module,
+    forward: Callable[[torch.nn.Module, dict[str, torch.Tensor]], torch.Tensor],
+    feats: Mapping[str, torch.Tensor],
+    target: torch.Tensor,
+    *,
+    epochs: int,
+    batch_size: int,
+    lr: float,
+    seed: int,
+    device: str | torch.device = "auto",
+    weight_decay: float = 0.0,
+    loss: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] = torch.nn.functional.mse_loss,
+    param_groups: list[dict[str, Any]] | None = None,
+    cosine: bool = True,
+    progress: bool = False,
+    callbacks: Iterable[Callback] = (),
+    desc: str = "training",
+) -> list[dict[str, float]]:
+    """Fit ``forward(module, rows of feats) -> target`` with Adam; everything else is ``fit_loop``.
+
+    Args:
+        feats: tensors with one row per example (kept where they are; each batch is moved).
+        param_groups: Adam parameter groups with their own ``lr`` (default: all parameters, ``lr``).
+        cosine: anneal the learning rate to 0 over ``epochs`` (``CosineAnnealingLR``).
+
+    Batches come from ``batches(n, batch_size, seed, epoch)``. Build ``module`` and call this
+    inside one ``seeded(seed)`` block: dropout then continues the stream that initialised the
+    weights, and the caller's RNG is untouched (this function isolates it in any case).
+    """
+    dev = resolve_device(device)
+    module.to(dev)
+    target = target.to(dev)
+    n = len(target)
+    optimizer = torch.optim.Adam(param_groups or module.parameters(), lr=lr, weight_decay=weight_decay)
+    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs) if cosine else None
+
+    def step(rows: torch.Tensor) -> torch.Tensor:
+        batch = {k: v[rows].to(dev) for k, v in feats.items()}
+        return loss(forward(module, batch), target[rows.to(dev)])
+
+    with isolated_rng(dev):  # dropout draws never shift the caller's stream
+        return fit_loop(
+            module,
+            step,
+            lambda epoch: batches(n, batch_size, seed, epoch),
+            epochs=epochs,
+            optimizer=optimizer,
+            scheduler=scheduler,
+            callbacks=callbacks,
+            progress=progress,
+            desc=desc,
+        )

@@ -42,7 +42,7 @@ lr = c4.number_input("Learning rate", 0.001, 1.0, 0.05, format="%.3f", key="trai
 seed = c5.number_input("Seed", 0, 10_000, 0, key="train_seed")
 
 if st.button("Train", type="primary", key="train_start"):
-    from archpred.networks.training import TrainConfig, train_network
+    from archpred.networks.train import TrainConfig, train_classifier
 
     config = TrainConfig(epochs=int(epochs), batch_size=int(batch), lr=float(lr), seed=int(seed))
     bar = st.progress(0.0, text="training")
@@ -55,7 +55,7 @@ if st.button("Train", type="primary", key="train_start"):
         chart.line_chart(pd.DataFrame(rows).set_index("epoch"))
 
     try:
-        result = train_network(
+        result = train_classifier(
             arch, space.name, config, network={"width": int(width)}, on_epoch=on_epoch, progress=False
         )
     except ValueError as err:

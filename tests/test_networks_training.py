@@ -10,18 +10,12 @@ import numpy as np
 import pytest
 import torch
 
-from archpred.networks.training import (
-    TrainConfig,
-    io_features,
-    load_dataset,
-    load_io_features,
-    read_cifar_batch,
-    read_results,
-    train_many,
-    train_network,
-)
+from archpred.networks.datasets import load_dataset, read_cifar_batch
+from archpred.networks.io_features import io_features, load_io_features
+from archpred.networks.runs import read_results
+from archpred.networks.train import TrainConfig, train_classifier, train_many
 
-TINY = TrainConfig(epochs=2, batch_size=128, seed=0, threads=1)
+TINY = TrainConfig(epochs=2, batch_size=128, seed=0, device="cpu")
 NET = {"width": 4}
 
 
@@ -110,7 +104,7 @@ def test_train_network_resume_and_results(tmp_path):
             raise KeyboardInterrupt  # after epoch 0's checkpoint, before epoch 1's
 
     with pytest.raises(KeyboardInterrupt):
-        train_network(
+        train_classifier(
             "00120012",
             "macro",
             TINY,
@@ -121,7 +115,7 @@ def test_train_network_resume_and_results(tmp_path):
         )
     assert read_results(out) == [] and len(list((tmp_path / "ck").glob("*.pt"))) == 1
     seen = []
-    result = train_network(
+    result = train_classifier(
         "00120012",
         "macro",
         TINY,
@@ -136,13 +130,13 @@ def test_train_network_resume_and_results(tmp_path):
     assert 0 <= result["test_acc"] <= 1 and result["train_seconds"] > 0 and result["params"] > 0
     assert result["key"] == "00120012" and len(result["hash"]) == 32
     assert read_results(out)[0]["test_acc"] == result["test_acc"]
-    again = train_network("00120012", "macro", TINY, network=NET, progress=False)
+    again = train_classifier("00120012", "macro", TINY, network=NET, progress=False)
     assert again["test_acc"] == pytest.approx(result["test_acc"])  # seeded: the same numbers
 
 
 def test_user_module_trains():
     net = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(64, 10))
-    result = train_network(net, config=TINY, progress=False)
+    result = train_classifier(net, config=TINY, progress=False)
     assert result["space"] == "module" and result["test_acc"] > 0.5
 
 
@@ -163,7 +157,7 @@ def test_io_features(tmp_path):
         order = torch.argsort(w[y[n]], descending=True)[:10]
         assert indices[n].tolist() == order.tolist()
         assert np.allclose(values[n], (feats[0][n, order] * w[y[n], order]).numpy(), atol=1e-6)
-    result = train_network("01200120", "macro", TINY, network=NET, io_dir=tmp_path, progress=False)
+    result = train_classifier("01200120", "macro", TINY, network=NET, io_dir=tmp_path, progress=False)
     saved = load_io_features(result["io_features"])
     assert str(saved["hash"]) == result["hash"] and saved["features"].shape == (359, 10)
 
@@ -203,7 +197,7 @@ def test_cli_train_arch(tmp_path, capsys):
 def test_nb101_cell_reaches_90_percent_on_digits():
     from archpred.bench.networks import DEFAULT_CELL
 
-    result = train_network(
-        DEFAULT_CELL, "nb101", TrainConfig(epochs=15, seed=0, threads=1), network={"width": 16}, progress=False
+    result = train_classifier(
+        DEFAULT_CELL, "nb101", TrainConfig(epochs=15, seed=0, device="cpu"), network={"width": 16}, progress=False
     )
     assert result["test_acc"] >= 0.90

@@ -10,8 +10,9 @@ from archpred.errors import CheckpointError
 from archpred.spaces import get_space
 from archpred.vae import GraphVAE, load_vae
 from archpred.vae.data import from_archs, reverse_graphs, to_archs
+from archpred.vae.metrics import reconstruction
 from archpred.vae.model import build_module
-from archpred.vae.train import reconstruction, train_vae
+from archpred.vae.train import train_vae
 
 TINY = {
     "svge": {"hidden": 16, "latent": 8, "dec_hidden": 16},

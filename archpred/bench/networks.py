@@ -57,10 +57,10 @@ def cmd_networks(args: argparse.Namespace) -> int:
             f"built {r['built_matched']}/{r['built_checked']} matched ({r['build_s']}s); load {r['load_s']}s"
         )
     if args.train_epochs > 0:
-        from archpred.networks.training import TrainConfig, train_network
+        from archpred.networks.train import TrainConfig, train_classifier
 
-        cfg = TrainConfig(epochs=args.train_epochs, seed=0, threads=args.threads)
-        r = train_network(DEFAULT_CELL, "nb101", cfg, network={"width": args.width}, progress=not args.no_progress)
+        cfg = TrainConfig(epochs=args.train_epochs, seed=0, device="cpu")
+        r = train_classifier(DEFAULT_CELL, "nb101", cfg, network={"width": args.width}, progress=not args.no_progress)
         results["training"] = {k: v for k, v in r.items() if k != "history"}
         print(
             f"digits: NB-101 cell, width {args.width}, {r['params']} params, {args.train_epochs} epochs: "

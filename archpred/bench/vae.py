@@ -160,7 +160,7 @@ def expand_by_one_vertex(adj: np.ndarray, types: np.ndarray, ops: int = 3) -> tu
 
 # -- sections -----------------------------------------------------------------------------------
 def bench_recon(vae, args, key_base: str, command: str) -> None:
-    from archpred.vae.train import reconstruction
+    from archpred.vae.metrics import reconstruction
 
     graphs, _, _, val_rows = training_keys(args.space, vae)
     if args.eval_size:
@@ -185,7 +185,7 @@ def bench_recon(vae, args, key_base: str, command: str) -> None:
 
 
 def bench_prior(vae, args, key_base: str, command: str) -> None:
-    from archpred.vae.train import prior_quality
+    from archpred.vae.metrics import prior_quality
 
     _, keys, train_rows, _ = training_keys(args.space, vae)
     train_keys = {keys[i] for i in train_rows}

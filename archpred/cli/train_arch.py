@@ -56,8 +56,10 @@ def _options(args: argparse.Namespace) -> dict:
 
 
 def cmd_train_arch(args: argparse.Namespace) -> int:
+    import torch
+
     from archpred.networks import make_config
-    from archpred.networks.training import TrainConfig, train_many, train_network
+    from archpred.networks.train import TrainConfig, train_classifier, train_many
     from archpred.spaces import get_space
 
     space = get_space(args.space)
@@ -83,17 +85,18 @@ def cmd_train_arch(args: argparse.Namespace) -> int:
         lr=args.lr,
         weight_decay=args.weight_decay,
         seed=args.seed,
-        threads=args.threads,
     )
+    if args.threads:
+        torch.set_num_threads(args.threads)
     checkpoints = args.checkpoint_dir or args.out.with_name(args.out.stem + "_checkpoints")
     if len(archs) == 1:
-        from archpred.networks.training import read_results, run_id
+        from archpred.networks.runs import read_results, run_id
 
         run = run_id(args.space, space.key(archs[0]), args.dataset, config, options)
         done = [r for r in read_results(args.out) if r.get("run") == run]
         result = done[-1] if done else None
         if result is None:
-            result = train_network(
+            result = train_classifier(
                 archs[0],
                 args.space,
                 config,

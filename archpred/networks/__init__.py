@@ -126,10 +126,18 @@ def __getattr__(name: str) -> Any:  # lazy: graph tracing and training pull in m
         from archpred.networks import graph
 
         return getattr(graph, name)
-    if name in ("train_network", "train_many", "io_features", "load_dataset", "TrainConfig"):
-        from archpred.networks import training
+    if name in ("train_classifier", "train_many", "TrainConfig"):
+        from archpred.networks import train
 
-        return getattr(training, name)
+        return getattr(train, name)
+    if name == "load_dataset":
+        from archpred.networks.datasets import load_dataset
+
+        return load_dataset
+    if name == "io_features":
+        from archpred.networks.io_features import io_features
+
+        return io_features
     raise AttributeError(f"module 'archpred.networks' has no attribute {name!r}")
 
 

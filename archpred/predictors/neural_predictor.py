@@ -30,7 +30,7 @@ from archpred.predictors.torch_common import (
     count_parameters,
     padded_graphs,
     predict_network,
-    train_network,
+    state_of,
 )
 
 LOW, HIGH = 0.10, 1.00
@@ -157,33 +157,19 @@ class NeuralPredictor(TorchPredictor):
 
     # -- fitting -----------------------------------------------------------------------------------
     def _run(self, hidden: int, lr: float, epochs: int, feats, target: np.ndarray, seed: int, classify: bool):
-        c = self.config
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
-            net = self._net(hidden)
-            if classify:
-                forward = self._logit_forward
-                loss = nn.functional.binary_cross_entropy_with_logits
-            else:
-                forward = self._forward
-                loss = self._loss()
-            train_network(
-                net,
-                forward,
-                feats,
-                torch.as_tensor(target, dtype=torch.float32),
-                epochs=epochs,
-                batch_size=c.batch_size,
-                lr=lr,
-                weight_decay=c.weight_decay,
-                seed=seed,
-                device=self.torch_device,
-                loss=loss,
-                progress=self.progress,
-                callbacks=self.callbacks,
-                desc=f"{self.name} {'classifier' if classify else 'regressor'} (seed {seed})",
-            )
-        return net
+        """One regressor (or, with ``classify``, one above-threshold classifier) of ``hidden`` units."""
+        kind = "classifier" if classify else "regressor"
+        return self._train_module(
+            lambda: self._net(hidden),
+            feats,
+            target,
+            seed,
+            forward=self._logit_forward if classify else None,
+            loss=nn.functional.binary_cross_entropy_with_logits if classify else None,
+            lr=lr,
+            epochs=epochs,
+            desc=f"{self.name} {kind} (seed {seed})",
+        )
 
     def _cross_validate(self, feats, y: np.ndarray) -> None:
         """Pick (hidden, lr) by k-fold CV MSE, then grow hidden to ``param_scale`` x parameters."""
@@ -219,30 +205,27 @@ class NeuralPredictor(TorchPredictor):
         self.cv_scores_ = {f"{h}/{lr_}": s for (h, lr_), s in scores.items()}
         self.hidden_, self.lr_ = grown, lr
 
-    def _fit(self, archs, y: np.ndarray) -> None:
-        self.y_mean_, self.y_scale_ = 0.0, 1.0
-        feats = self._features(archs)
+    def _select_hyperparameters(self, feats, y: np.ndarray) -> None:
         self.hidden_, self.lr_ = self.config.hidden, self.config.lr
         self.cv_scores_ = {}
         if self.config.cv_folds >= 2:
             self._cross_validate(feats, y)
-        self.members_ = []
+
+    def _train_one(self, feats, y: np.ndarray, seed: int) -> dict[str, Any]:
+        """One member: in two-stage mode a classifier, then the regressor on the cells above the
+        threshold; otherwise the regressor on all cells."""
         c = self.config
-        for k in range(c.ensemble):
-            seed = self.seed + k
-            member: dict[str, Any] = {}
-            reg_feats, reg_y = feats, y
-            if c.threshold is not None:
-                good = y >= c.threshold
-                clf = self._run(self.hidden_, self.lr_, c.epochs, feats, good.astype(np.float64), seed, True)
-                member["classifier"] = {n: t.detach().cpu() for n, t in clf.state_dict().items()}
-                if good.sum() >= 2:
-                    rows = torch.from_numpy(np.flatnonzero(good))
-                    reg_feats, reg_y = {n: t[rows] for n, t in feats.items()}, y[good]
-            reg = self._run(self.hidden_, self.lr_, c.epochs, reg_feats, reg_y, seed, False)
-            member["net"] = {n: t.detach().cpu() for n, t in reg.state_dict().items()}
-            self.members_.append(member)
-        self._modules_cache = None
+        member: dict[str, Any] = {}
+        reg_feats, reg_y = feats, y
+        if c.threshold is not None:
+            good = y >= c.threshold
+            clf = self._run(self.hidden_, self.lr_, c.epochs, feats, good.astype(np.float64), seed, True)
+            member["classifier"] = state_of(clf)
+            if good.sum() >= 2:
+                rows = torch.from_numpy(np.flatnonzero(good))
+                reg_feats, reg_y = {n: t[rows] for n, t in feats.items()}, y[good]
+        member["net"] = state_of(self._run(self.hidden_, self.lr_, c.epochs, reg_feats, reg_y, seed, False))
+        return member
 
     def _predict_member(self, modules, feats) -> np.ndarray:
         pred = predict_network(modules["net"], self._forward, feats, self.torch_device)

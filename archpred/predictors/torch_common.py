@@ -1,5 +1,5 @@
-"""What the torch predictors share: featurisation, losses, the ensemble wrapper and the one
-training routine (built on ``archpred.training.fit_loop``).
+"""What the torch predictors share: featurisation, losses and the ensemble wrapper; training
+is ``archpred.training.fit_regressor``.
 
 A ``TorchPredictor`` subclass says how to featurise architectures (``_features``: a dict of
 tensors with one row per architecture), how to build its network (``_build``) and how the
@@ -19,7 +19,7 @@ from torch import nn
 
 from archpred.predictors.base import Predictor, PredictorConfig
 from archpred.spaces import Architecture, SearchSpace
-from archpred.training import Callback, FunctionCallback, fit_loop
+from archpred.training import Callback, FunctionCallback, fit_regressor, seeded
 
 LOSSES = ("mse", "rank", "mse+rank")
 
@@ -139,57 +139,9 @@ def regression_loss(pred: torch.Tensor, target: torch.Tensor, kind: str, rank_we
     return nn.functional.mse_loss(pred, target) + rank_weight * pairwise_hinge(pred, target)
 
 
-# -- the one training routine --------------------------------------------------------------------
+# -- prediction ------------------------------------------------------------------------------------
 def select(feats: dict[str, torch.Tensor], rows: torch.Tensor, device: torch.device) -> dict[str, torch.Tensor]:
     return {k: v[rows].to(device) for k, v in feats.items()}
-
-
-def train_network(
-    module: nn.Module,
-    forward: Callable[[nn.Module, dict[str, torch.Tensor]], torch.Tensor],
-    feats: dict[str, torch.Tensor],
-    target: torch.Tensor,
-    *,
-    epochs: int,
-    batch_size: int,
-    lr: float,
-    weight_decay: float,
-    seed: int,
-    device: torch.device,
-    loss: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
-    progress: bool = False,
-    callbacks: Iterable[Callback] = (),
-    desc: str = "training",
-) -> list[dict[str, float]]:
-    """Adam with a cosine learning-rate schedule over ``epochs``, shuffled mini-batches
-    seeded by ``(seed, epoch)``; everything else is ``fit_loop``."""
-    n = len(target)
-    module.to(device)
-    target = target.to(device)
-    optimizer = torch.optim.Adam(module.parameters(), lr=lr, weight_decay=weight_decay)
-    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs)
-    bs = min(batch_size, n)
-
-    def batches(epoch: int):
-        perm = torch.from_numpy(np.random.default_rng((seed, epoch)).permutation(n))
-        stop = n - (n % bs) if n % bs == 1 else n  # a batch of one breaks batch statistics and pairs
-        for start in range(0, stop, bs):
-            yield perm[start : start + bs]
-
-    def step(rows: torch.Tensor) -> torch.Tensor:
-        return loss(forward(module, select(feats, rows, device)), target[rows])
-
-    return fit_loop(
-        module,
-        step,
-        batches,
-        epochs=epochs,
-        optimizer=optimizer,
-        scheduler=scheduler,
-        callbacks=callbacks,
-        progress=progress,
-        desc=desc,
-    )
 
 
 @torch.no_grad()
@@ -209,13 +161,18 @@ def predict_network(
     return torch.cat(out).numpy().astype(np.float64)
 
 
+def state_of(module: nn.Module) -> dict[str, torch.Tensor]:
+    """A module's weights, detached and on the CPU (what a saved member holds)."""
+    return {k: v.detach().cpu() for k, v in module.state_dict().items()}
+
+
 def count_parameters(module: nn.Module) -> int:
     return sum(p.numel() for p in module.parameters())
 
 
 # -- the predictor base ----------------------------------------------------------------------------
 class TorchPredictor(Predictor):
-    """A predictor made of one network (or an ensemble of them) trained by ``train_network``.
+    """A predictor made of one network (or an ensemble of them) trained by ``fit_regressor``.
 
     Subclasses implement ``_features(archs)``, ``_build()`` and ``_forward(module, batch)``;
     they may override ``_train_one`` (the Neural Predictor's two stages do). Targets are
@@ -259,29 +216,49 @@ class TorchPredictor(Predictor):
         kind, weight = self.config.loss, self.config.rank_weight
         return lambda pred, target: regression_loss(pred, target, kind, weight)
 
-    def _train_one(self, feats: dict[str, torch.Tensor], y: np.ndarray, seed: int) -> dict[str, Any]:
-        """Train one member; returns its learned state (tensors)."""
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
-            module = self._build()
-            target = torch.as_tensor((y - self.y_mean_) / self.y_scale_, dtype=torch.float32)
-            train_network(
+    def _train_module(
+        self,
+        build: Callable[[], nn.Module],
+        feats: dict[str, torch.Tensor],
+        target: np.ndarray,
+        seed: int,
+        *,
+        forward: Callable[[nn.Module, dict[str, torch.Tensor]], torch.Tensor] | None = None,
+        loss: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
+        lr: float | None = None,
+        epochs: int | None = None,
+        desc: str | None = None,
+    ) -> nn.Module:
+        """Build a network and fit it on ``target`` with ``fit_regressor``, seeded by ``seed``
+        (initialisation and dropout; batch order too) without touching the global RNG."""
+        c = self.config
+        with seeded(seed, self.torch_device):
+            module = build()
+            fit_regressor(
                 module,
-                self._forward,
+                forward or self._forward,
                 feats,
-                target,
-                epochs=self.config.epochs,
-                batch_size=self.config.batch_size,
-                lr=self.config.lr,
-                weight_decay=self.config.weight_decay,
+                torch.as_tensor(target, dtype=torch.float32),
+                epochs=epochs or c.epochs,
+                batch_size=c.batch_size,
+                lr=lr or c.lr,
+                weight_decay=c.weight_decay,
                 seed=seed,
                 device=self.torch_device,
-                loss=self._loss(),
+                loss=loss or self._loss(),
                 progress=self.progress,
                 callbacks=self.callbacks,
-                desc=f"{self.name} (seed {seed})",
+                desc=desc or f"{self.name} (seed {seed})",
             )
-        return {"net": {k: v.detach().cpu() for k, v in module.state_dict().items()}}
+        return module
+
+    def _train_one(self, feats: dict[str, torch.Tensor], y: np.ndarray, seed: int) -> dict[str, Any]:
+        """Train one ensemble member; returns its learned state (tensors)."""
+        module = self._train_module(self._build, feats, (y - self.y_mean_) / self.y_scale_, seed)
+        return {"net": state_of(module)}
+
+    def _select_hyperparameters(self, feats: dict[str, torch.Tensor], y: np.ndarray) -> None:
+        """Called once before the members are trained (the Neural Predictor's k-fold CV)."""
 
     def _fit(self, archs: list[Architecture], y: np.ndarray) -> None:
         if self.standardize:
@@ -289,6 +266,7 @@ class TorchPredictor(Predictor):
         else:
             self.y_mean_, self.y_scale_ = 0.0, 1.0
         feats = self._features(archs)
+        self._select_hyperparameters(feats, y)
         feats, y = self._augment(feats, y, np.random.default_rng(self.seed))
         self.members_ = [self._train_one(feats, y, self.seed + k) for k in range(self.config.ensemble)]
         self._modules_cache = None
