@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import zlib
+
 import numpy as np
 import pytest
 import torch
 
 from archpred.errors import CheckpointError, NotFittedError
-from archpred.predictors import Predictor, make_predictor
+from archpred.predictors import PREDICTORS, Predictor, make_predictor
 from archpred.predictors.baselines import LSTMPredictor, RandomForestPredictor
 from archpred.predictors.gnn import GNNPredictor
 from archpred.spaces import get_space
@@ -20,8 +22,16 @@ TINY = {
     "random-forest": {"n_estimators": 5},
     "mlp": {"hidden": (16, 16), "epochs": 2, "batch_size": 16},
     "lstm": {"hidden": 8, "num_layers": 1, "epochs": 2, "batch_size": 16},
+    "svge": {"epochs": 2, "batch_size": 16},
+    "arch2vec": {"n_estimators": 5},
 }
-NAMES = list(TINY)
+NAMES = list(PREDICTORS)  # every registered predictor, so a new one cannot skip the contract
+
+
+def test_every_registered_predictor_has_a_tiny_config():
+    assert set(TINY) == set(PREDICTORS)
+
+
 SPACES = ["nb101", "nb201", "enas"]
 
 
@@ -30,7 +40,8 @@ def sample(space: str, n: int, seed: int = 0):
     rng = np.random.default_rng(seed)
     archs = [s.sample(rng) for _ in range(n)]
     # a smooth synthetic target in [0.6, 0.9]: depends on ops and size, so it is learnable
-    y = np.array([0.6 + 0.3 * (sum(hash(o) % 7 for o in a.ops) % 11) / 10 for a in archs])
+    # (crc32, not hash(): Python salts str hashes per process, so targets would change per run)
+    y = np.array([0.6 + 0.3 * (sum(zlib.crc32(o.encode()) % 7 for o in a.ops) % 11) / 10 for a in archs])
     return archs, y
 
 
@@ -72,13 +83,28 @@ def test_other_seed_other_model(fitted, name):
     assert not np.allclose(other.predict(test), fitted[name, "nb201"].predict(test))
 
 
-def test_fit_does_not_touch_global_rng():
-    torch.manual_seed(123)
-    expected = torch.rand(3)
-    torch.manual_seed(123)
+def _global_rng_state() -> tuple:
+    return torch.get_rng_state(), np.random.get_state()
+
+
+def _assert_same_rng_state(before: tuple, after: tuple) -> None:
+    assert torch.equal(before[0], after[0]), "torch's global RNG moved"
+    for a, b in zip(before[1], after[1]):
+        assert np.array_equal(a, b), "numpy's global RNG moved"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_fit_and_predict_leave_global_rng_alone(name):
+    """A user's own seeded stream must not shift because a model was fitted or asked."""
     archs, y = sample("nb201", 20)
-    make_predictor("gnn", seed=5, device="cpu", **TINY["gnn"]).fit(archs, y)
-    assert torch.equal(torch.rand(3), expected)
+    test, _ = sample("nb201", 5, seed=9)
+    torch.manual_seed(123)
+    np.random.seed(123)
+    before = _global_rng_state()
+    model = make_predictor(name, seed=5, device="cpu", **TINY[name]).fit(archs, y)
+    _assert_same_rng_state(before, _global_rng_state())
+    model.predict(test)
+    _assert_same_rng_state(before, _global_rng_state())
 
 
 @pytest.mark.parametrize("space", SPACES)

@@ -1,34 +1,39 @@
 """Accuracy predictors by name: ``make_predictor(name, seed=..., device="auto", **config)``.
 
-The registry maps names to ``module:Class``; a module is imported on first use only.
+The registry imports each predictor's module inside ``predictor_class`` (explicit imports, so
+jump-to-definition works and a misspelt module is an ImportError), and only on first use, so
+importing the registry stays cheap.
 """
 
 from __future__ import annotations
 
-from importlib import import_module
 from typing import Any
 
+from archpred.errors import InvalidOption
 from archpred.predictors.base import Predictor, PredictorConfig
 
-PREDICTORS = {
-    "gnn": "archpred.predictors.gnn:GNNPredictor",
-    "neural-predictor": "archpred.predictors.neural_predictor:NeuralPredictor",
-    "random-forest": "archpred.predictors.baselines:RandomForestPredictor",
-    "mlp": "archpred.predictors.baselines:MLPPredictor",
-    "lstm": "archpred.predictors.baselines:LSTMPredictor",
-    "svge": "archpred.vae.predictors:SVGePredictor",
-    "arch2vec": "archpred.vae.predictors:Arch2VecPredictor",
-}
+PREDICTORS = ("gnn", "neural-predictor", "random-forest", "mlp", "lstm", "svge", "arch2vec")
 
 
 def predictor_class(name: str) -> type[Predictor]:
-    if name not in PREDICTORS:
-        raise ValueError(f"unknown predictor {name!r}; choose from {', '.join(PREDICTORS)}")
-    module, cls = PREDICTORS[name].split(":")
-    try:
-        return getattr(import_module(module), cls)
-    except ModuleNotFoundError as err:
-        raise ValueError(f"predictor {name!r} is not available ({err})") from None
+    """The class registered as ``name`` (one of ``PREDICTORS``)."""
+    if name == "gnn":
+        from archpred.predictors.gnn import GNNPredictor
+
+        return GNNPredictor
+    if name == "neural-predictor":
+        from archpred.predictors.neural_predictor import NeuralPredictor
+
+        return NeuralPredictor
+    if name in ("random-forest", "mlp", "lstm"):
+        from archpred.predictors.baselines import LSTMPredictor, MLPPredictor, RandomForestPredictor
+
+        return {"random-forest": RandomForestPredictor, "mlp": MLPPredictor, "lstm": LSTMPredictor}[name]
+    if name in ("svge", "arch2vec"):
+        from archpred.vae.predictors import Arch2VecPredictor, SVGePredictor
+
+        return {"svge": SVGePredictor, "arch2vec": Arch2VecPredictor}[name]
+    raise InvalidOption(f"unknown predictor {name!r}; choose from {', '.join(PREDICTORS)}")
 
 
 def make_predictor(name: str, **kwargs: Any) -> Predictor:

@@ -90,32 +90,28 @@ class Predictor:
         return hasattr(self, "space_")
 
     def save(self, path: str | Path) -> Path:
-        from archpred.training import save_checkpoint
+        from archpred.artifacts import save_artifact
 
         self._check_fitted()
-        path = Path(path)
-        save_checkpoint(
+        return save_artifact(
             path,
-            format=FORMAT,
-            version=FORMAT_VERSION,
+            FORMAT,
+            FORMAT_VERSION,
             name=self.name,
             space=self.space_.name,
             seed=int(self.seed),
             config=json.dumps(dataclasses.asdict(self.config)),
             state=self._state(),
         )
-        return path
 
     @classmethod
     def load(cls, path: str | Path, device: str = "auto") -> Predictor:
         """Load any saved predictor (``Predictor.load``) or one of this class."""
-        from archpred.training import load_checkpoint
+        from archpred.artifacts import load_artifact
 
-        state = load_checkpoint(path)
-        if state.get("format") != FORMAT or "name" not in state:
+        state = load_artifact(path, FORMAT, (FORMAT_VERSION,), what="predictor")
+        if "name" not in state:
             raise CheckpointError(f"{path}: not an archpred predictor file")
-        if state.get("version") != FORMAT_VERSION:
-            raise CheckpointError(f"{path}: predictor file version {state.get('version')} is not supported")
         from archpred.predictors import predictor_class
 
         target = predictor_class(state["name"])

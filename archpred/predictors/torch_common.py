@@ -19,7 +19,7 @@ from torch import nn
 
 from archpred.predictors.base import Predictor, PredictorConfig
 from archpred.spaces import Architecture, SearchSpace
-from archpred.training import Callback, FunctionCallback, fit_regressor, seeded
+from archpred.training import Callback, FunctionCallback, fit_regressor, isolated_rng, seeded
 
 LOSSES = ("mse", "rank", "mse+rank")
 
@@ -273,16 +273,20 @@ class TorchPredictor(Predictor):
 
     def _member_modules(self) -> list[dict[str, nn.Module]]:
         if getattr(self, "_modules_cache", None) is None:
-            out = []
-            for member in self.members_:
-                built = {}
-                for key, sd in member.items():
-                    module = self._build_for(key)
-                    module.load_state_dict(sd)
-                    built[key] = module.to(self.torch_device).eval()
-                out.append(built)
-            self._modules_cache = out
+            with isolated_rng():  # building draws initial weights the saved ones replace at once
+                self._modules_cache = self._load_members()
         return self._modules_cache
+
+    def _load_members(self) -> list[dict[str, nn.Module]]:
+        out = []
+        for member in self.members_:
+            built = {}
+            for key, sd in member.items():
+                module = self._build_for(key)
+                module.load_state_dict(sd)
+                built[key] = module.to(self.torch_device).eval()
+            out.append(built)
+        return out
 
     def _build_for(self, key: str) -> nn.Module:
         """The network of one member's state entry (``net``; subclasses may store more)."""

@@ -11,10 +11,11 @@ from typing import Any
 import numpy as np
 import torch
 
+from archpred.artifacts import load_artifact, save_artifact
 from archpred.errors import CheckpointError
 from archpred.paths import ASSETS_DIR, cache_dir
 from archpred.spaces import Architecture, SearchSpace, get_space
-from archpred.training import load_checkpoint, resolve_device, save_checkpoint
+from archpred.training import isolated_rng, resolve_device
 from archpred.vae.arch2vec import Arch2Vec, Arch2VecConfig
 from archpred.vae.data import GraphArrays, from_archs, to_archs
 from archpred.vae.svge import SVGe, SVGeConfig
@@ -220,29 +221,25 @@ class GraphVAE:
         state = {
             k: (v.half() if half and v.is_floating_point() else v).cpu() for k, v in self.module.state_dict().items()
         }
-        save_checkpoint(
+        return save_artifact(
             path,
-            format=FORMAT,
-            version=FORMAT_VERSION,
+            FORMAT,
+            FORMAT_VERSION,
             kind=self.kind,
             space=self.space.name,
             config=json.dumps(dataclasses.asdict(self.module.config)),
             meta=json.dumps(self.meta),
             model=state,
         )
-        return Path(path)
 
     @classmethod
-    def load(cls, path: str | Path, device: str = "cpu") -> GraphVAE:
-        state = load_checkpoint(path)
-        if state.get("format") != FORMAT:
-            raise CheckpointError(f"{path}: not an archpred VAE file")
-        if state.get("version") != FORMAT_VERSION:
-            raise CheckpointError(f"{path}: VAE file version {state.get('version')} is not supported")
+    def load(cls, path: str | Path, device: str = "auto") -> GraphVAE:
+        state = load_artifact(path, FORMAT, (FORMAT_VERSION,), what="VAE")
         try:
             config = json.loads(state["config"])
             space = config.pop("space")
-            module = build_module(state["kind"], space, **config)
+            with isolated_rng():  # the initial weights are replaced at once; the caller's RNG stays put
+                module = build_module(state["kind"], space, **config)
             weights = {k: v.float() if v.is_floating_point() else v for k, v in state["model"].items()}
             module.load_state_dict(weights)
             meta = json.loads(state.get("meta", "{}"))
@@ -258,7 +255,7 @@ def default_paths(kind: str, space: str) -> list[Path]:
     return [cache_dir("vae", create=False) / name, ASSETS_DIR / "vae" / name]
 
 
-def load_vae(kind: str, space: str | SearchSpace, path: str | Path | None = None, device: str = "cpu") -> GraphVAE:
+def load_vae(kind: str, space: str | SearchSpace, path: str | Path | None = None, device: str = "auto") -> GraphVAE:
     """A trained SVGe (``kind="svge"``) or arch2vec (``"arch2vec"``) for ``space``.
 
     Looks in ``$ARCHPRED_CACHE_DIR/vae/{kind}_{space}.pt`` (written by ``train vae``), then in

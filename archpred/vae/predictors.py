@@ -20,8 +20,9 @@ from torch import nn
 from archpred.errors import CheckpointError
 from archpred.predictors.base import Predictor, PredictorConfig
 from archpred.spaces import Architecture
-from archpred.training import fit_loop
+from archpred.training import fit_regressor, isolated_rng, seeded
 from archpred.vae.data import GraphArrays, from_archs
+from archpred.vae.regressor import fit_embedding_forest
 from archpred.vae.svge import DirectedGNN, GatedSum, SVGeConfig
 
 
@@ -93,57 +94,54 @@ class SVGePredictor(Predictor):
     def _build(self) -> SVGeRegressor:
         return SVGeRegressor(SVGeConfig(**self.svge_config_), self.config.mlp_hidden)
 
-    def _fit(self, archs: list[Architecture], y: np.ndarray) -> None:
-        torch.manual_seed(self.seed)
+    def _pretrained_encoder(self) -> dict[str, torch.Tensor] | None:
+        """The trained SVGe's weights (and its config) when ``pretrained`` and one is found."""
         self.svge_config_ = dataclasses.asdict(SVGeConfig(space=self.space_.name))
         self.pretrained_ = ""
-        state = None
-        if self.config.pretrained:
-            from archpred.vae.model import load_vae
+        if not self.config.pretrained:
+            return None
+        from archpred.vae.model import load_vae
 
-            try:
-                vae = load_vae("svge", self.space_.name)
-                self.svge_config_ = dataclasses.asdict(vae.module.config)
-                state = vae.module.state_dict()
-                self.pretrained_ = str(vae.meta.get("command", "pretrained"))
-            except CheckpointError as err:
-                warnings.warn(f"svge predictor: no pretrained SVGe ({err}); the encoder starts untrained", stacklevel=2)
-        dev = self.torch_device
-        model = self._build()
-        if state is not None:
-            model.load_encoder(state)
-        model.to(dev)
-        graphs = from_archs(self.space_, archs)
+        try:
+            vae = load_vae("svge", self.space_.name)
+        except CheckpointError as err:
+            warnings.warn(f"svge predictor: no pretrained SVGe ({err}); the encoder starts untrained", stacklevel=3)
+            return None
+        self.svge_config_ = dataclasses.asdict(vae.module.config)
+        self.pretrained_ = str(vae.meta.get("command", "pretrained"))
+        return vae.module.state_dict()
+
+    def _fit(self, archs: list[Architecture], y: np.ndarray) -> None:
+        adj, types, _ = from_archs(self.space_, archs).tensors("cpu")
         self.y_mean_, self.y_std_ = float(y.mean()), float(y.std() or 1.0)
-        adj, types, _ = graphs.tensors(dev)
-        target = torch.as_tensor((y - self.y_mean_) / self.y_std_, dtype=torch.float32, device=dev)
-        encoder = [p for n, p in model.named_parameters() if not n.startswith("regressor.")]
-        optimizer = torch.optim.Adam(
-            [
-                {"params": encoder, "lr": self.config.encoder_lr},
-                {"params": model.regressor.parameters(), "lr": self.config.lr},
-            ],
-            weight_decay=self.config.weight_decay,
-        )
-        bs = self.config.batch_size
-
-        def batches(epoch: int):
-            perm = torch.as_tensor(np.random.default_rng([self.seed, epoch]).permutation(len(archs)), device=dev)
-            for s in range(0, len(perm), bs):
-                yield perm[s : s + bs]
-
-        def step(rows: torch.Tensor) -> torch.Tensor:
-            return nn.functional.mse_loss(model(adj[rows], types[rows]), target[rows])
-
-        fit_loop(
-            model,
-            step,
-            batches,
-            epochs=self.config.epochs,
-            optimizer=optimizer,
-            progress=self.progress,
-            desc="svge predictor",
-        )
+        target = torch.as_tensor((y - self.y_mean_) / self.y_std_, dtype=torch.float32)
+        c = self.config
+        with seeded(self.seed, self.torch_device):
+            # loaded inside the seeded block, as it always was: building the VAE draws from the
+            # stream, so the regressor's initialisation (and the reported numbers) stay the same
+            encoder_state = self._pretrained_encoder()
+            model = self._build()
+            if encoder_state is not None:
+                model.load_encoder(encoder_state)
+            encoder = [p for n, p in model.named_parameters() if not n.startswith("regressor.")]
+            # the pretrained encoder is fine-tuned slowly, the fresh regressor at the full rate
+            groups = [{"params": encoder, "lr": c.encoder_lr}, {"params": model.regressor.parameters(), "lr": c.lr}]
+            fit_regressor(
+                model,
+                lambda module, batch: module(batch["adj"], batch["types"]),
+                {"adj": adj, "types": types},
+                target,
+                epochs=c.epochs,
+                batch_size=c.batch_size,
+                lr=c.lr,
+                seed=self.seed,
+                device=self.torch_device,
+                weight_decay=c.weight_decay,
+                param_groups=groups,
+                cosine=False,
+                progress=self.progress,
+                desc="svge predictor",
+            )
         self.model_ = model.eval()
 
     @torch.no_grad()
@@ -179,7 +177,8 @@ class SVGePredictor(Predictor):
         self.svge_config_ = json.loads(state["svge_config"])
         self.y_mean_, self.y_std_ = float(state["y_mean"]), float(state["y_std"])
         self.pretrained_ = state.get("pretrained", "")
-        model = self._build()
+        with isolated_rng():  # initial weights are replaced at once; leave the caller's RNG alone
+            model = self._build()
         model.load_state_dict(state["model"])
         self.model_ = model.to(self.torch_device).eval()
 
@@ -203,18 +202,11 @@ class Arch2VecPredictor(Predictor):
     def _vae(self):
         from archpred.vae.model import load_vae
 
-        return load_vae("arch2vec", self.space_.name, device="cpu")
+        return load_vae("arch2vec", self.space_.name, device=self.device)
 
     def _forest(self, x: np.ndarray, y: np.ndarray):
-        from sklearn.ensemble import RandomForestRegressor
-
-        forest = RandomForestRegressor(
-            n_estimators=self.config.n_estimators,
-            max_features=self.config.max_features,
-            random_state=self.seed,
-            n_jobs=1,
-        )
-        return forest.fit(x, y)
+        c = self.config
+        return fit_embedding_forest(x, y, seed=self.seed, n_estimators=c.n_estimators, max_features=c.max_features)
 
     def _fit(self, archs: list[Architecture], y: np.ndarray) -> None:
         self.vae_ = self._vae()
@@ -238,8 +230,9 @@ class Arch2VecPredictor(Predictor):
 
         config = json.loads(state["vae_config"])
         space = config.pop("space")
-        module = build_module("arch2vec", space, **config)
+        with isolated_rng():
+            module = build_module("arch2vec", space, **config)
         module.load_state_dict(state["vae"])
-        self.vae_ = GraphVAE("arch2vec", space, module)
+        self.vae_ = GraphVAE("arch2vec", space, module.to(self.torch_device))
         self.x_, self.y_ = state["x"].numpy(), state["y"].numpy()
         self.forest_ = self._forest(self.x_, self.y_)

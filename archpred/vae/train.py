@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 from archpred.spaces import get_space
-from archpred.training import CosineLR, FunctionCallback, fit_loop, resolve_device
+from archpred.training import CosineLR, FunctionCallback, batches, fit_loop, resolve_device, seeded
 from archpred.vae.data import GraphArrays, from_archs, nb101_all
 from archpred.vae.metrics import reconstruction
 from archpred.vae.model import GraphVAE, build_module
@@ -77,66 +77,62 @@ def train_vae(
     ``lr_min``: decay the learning rate from ``lr`` to ``lr_min`` on a cosine over ``epochs``
     (a function of the epoch alone, so resuming continues the schedule); None keeps ``lr``.
     """
-    torch.manual_seed(seed)
     dev = resolve_device(device)
-    module = build_module(kind, space, **config).to(dev)
-    vae = GraphVAE(kind, space, module)
-    optimizer = torch.optim.Adam(module.parameters(), lr=lr)
-    tensors = train.tensors(dev)
+    with seeded(seed, dev):  # initialisation, dropout and the reparameterisation noise
+        module = build_module(kind, space, **config).to(dev)
+        vae = GraphVAE(kind, space, module)
+        optimizer = torch.optim.Adam(module.parameters(), lr=lr)
+        tensors = train.tensors(dev)
 
-    def batches(epoch: int):
-        perm = torch.as_tensor(np.random.default_rng([seed, epoch]).permutation(len(train)), device=dev)
-        for start in range(0, len(perm), batch_size):
-            rows = perm[start : start + batch_size]
-            if len(rows) < 2:  # batch norm needs two graphs
-                continue
-            yield tuple(t[rows] for t in tensors)
+        def epoch_batches(epoch: int):
+            for rows in batches(len(train), batch_size, seed, epoch, device=dev):
+                yield tuple(t[rows] for t in tensors)
 
-    def step(batch) -> torch.Tensor:
-        return module.loss(*batch)[0]
+        def step(batch) -> torch.Tensor:
+            return module.loss(*batch)[0]
 
-    def validate() -> dict[str, float]:
-        if val is None or len(val) == 0:
-            return {}
-        return {f"val_{k}": v for k, v in reconstruction(vae, val).items()}
+        def validate() -> dict[str, float]:
+            if val is None or len(val) == 0:
+                return {}
+            return {f"val_{k}": v for k, v in reconstruction(vae, val).items()}
 
-    clock = {"t": time.perf_counter()}
+        clock = {"t": time.perf_counter()}
 
-    def timing(epoch: int, logs: dict[str, float]) -> None:
-        now = time.perf_counter()
-        logs["seconds"] = now - clock["t"]
-        logs["train_graphs_per_s"] = len(train) / max(logs["seconds"], 1e-9)
-        clock["t"] = now
-        if on_epoch is not None:
-            on_epoch(epoch, logs)
+        def timing(epoch: int, logs: dict[str, float]) -> None:
+            now = time.perf_counter()
+            logs["seconds"] = now - clock["t"]
+            logs["train_graphs_per_s"] = len(train) / max(logs["seconds"], 1e-9)
+            clock["t"] = now
+            if on_epoch is not None:
+                on_epoch(epoch, logs)
 
-    callbacks = [FunctionCallback(timing)]
-    if lr_min is not None:
-        callbacks.insert(0, CosineLR(optimizer, lr, lr_min, epochs))
-    history = fit_loop(
-        module,
-        step,
-        batches,
-        epochs=epochs,
-        optimizer=optimizer,
-        validate=validate,
-        callbacks=callbacks,
-        checkpoint=checkpoint,
-        progress=progress,
-        desc=f"{kind} on {space}",
-        grad_clip=5.0,
-    )
-    module.eval()
-    if getattr(module, "prior_from_data", False):
-        vae.fit_prior(train)
-    vae.meta = {
-        **vae.meta,
-        "epochs": len(history),
-        "train_graphs": len(train),
-        "batch_size": batch_size,
-        "lr": lr,
-        "seed": seed,
-    }
-    if lr_min is not None:
-        vae.meta["lr_min"] = lr_min
+        callbacks = [FunctionCallback(timing)]
+        if lr_min is not None:
+            callbacks.insert(0, CosineLR(optimizer, lr, lr_min, epochs))
+        history = fit_loop(
+            module,
+            step,
+            epoch_batches,
+            epochs=epochs,
+            optimizer=optimizer,
+            validate=validate,
+            callbacks=callbacks,
+            checkpoint=checkpoint,
+            progress=progress,
+            desc=f"{kind} on {space}",
+            grad_clip=5.0,
+        )
+        module.eval()
+        if getattr(module, "prior_from_data", False):
+            vae.fit_prior(train)
+        vae.meta = {
+            **vae.meta,
+            "epochs": len(history),
+            "train_graphs": len(train),
+            "batch_size": batch_size,
+            "lr": lr,
+            "seed": seed,
+        }
+        if lr_min is not None:
+            vae.meta["lr_min"] = lr_min
     return vae, history
