@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from archpred.errors import CheckpointError, NotFittedError
+from archpred.errors import CheckpointError, InvalidOption, NotFittedError
 from archpred.predictors import PREDICTORS, Predictor, make_predictor
 from archpred.predictors.baselines import LSTMPredictor, RandomForestPredictor
 from archpred.predictors.gnn import GNNPredictor
@@ -252,3 +252,9 @@ def test_ranking_losses_run():
     for loss in ("rank", "mse+rank"):
         pred = make_predictor("mlp", device="cpu", loss=loss, **TINY["mlp"]).fit(archs, y).predict(archs)
         assert np.all(np.isfinite(pred))
+
+
+@pytest.mark.parametrize("device", ["gpu", "cuda:x", "tpu", ""])
+def test_bad_device_is_a_one_line_error(device):
+    with pytest.raises(InvalidOption, match="unknown device"):
+        make_predictor("mlp", device=device)

@@ -106,3 +106,48 @@ def test_checkpoint_of_another_model(tmp_path):
             progress=False,
             checkpoint=ckpt,
         )
+
+
+def test_resolve_device_rule():
+    from archpred.errors import InvalidOption
+    from archpred.training import resolve_device
+
+    assert resolve_device("cpu") == torch.device("cpu")
+    assert resolve_device(None) == resolve_device("auto")
+    assert resolve_device("auto").type == ("cuda" if torch.cuda.is_available() else "cpu")
+    for bad in ("gpu", "cuda:", "CUDA:zero", "mps0"):
+        with pytest.raises(InvalidOption, match="unknown device"):
+            resolve_device(bad)
+    if not torch.cuda.is_available():
+        with pytest.raises(InvalidOption, match="no CUDA GPU"):
+            resolve_device("cuda:0")
+
+
+@pytest.mark.parametrize("n, batch_size", [(10, 3), (10, 10), (7, 3), (1, 4), (65, 64)])
+def test_batches_cover_each_row_once_and_depend_on_seed_and_epoch(n, batch_size):
+    from archpred.training import batches
+
+    rows = [b.tolist() for b in batches(n, batch_size, seed=1, epoch=2)]
+    flat = [r for b in rows for r in b]
+    dropped = n - len(flat)
+    assert len(set(flat)) == len(flat) and set(flat) <= set(range(n))
+    assert dropped == (1 if n % min(batch_size, n) == 1 and n > 1 else 0)  # only a lone last row is dropped
+    assert all(len(b) >= 2 for b in rows) or n == 1
+    again = [b.tolist() for b in batches(n, batch_size, seed=1, epoch=2)]
+    assert again == rows
+    if n > 3:
+        assert [b.tolist() for b in batches(n, batch_size, seed=1, epoch=3)] != rows
+        assert [b.tolist() for b in batches(n, batch_size, seed=2, epoch=2)] != rows
+
+
+def test_seeded_restores_the_callers_stream():
+    from archpred.training import seeded
+
+    torch.manual_seed(7)
+    expected = torch.rand(4)
+    torch.manual_seed(7)
+    with seeded(123):
+        inside = torch.rand(2)
+    with seeded(123):
+        assert torch.equal(torch.rand(2), inside)
+    assert torch.equal(torch.rand(4), expected)

@@ -36,7 +36,8 @@ class Predictor:
 
     Args:
         seed: seeds every random choice of ``fit`` (same seed, same model).
-        device: ``"auto"`` (CUDA when present), ``"cpu"`` or ``"cuda"``.
+        device: ``"auto"`` (CUDA when present), ``"cpu"``, ``"cuda"`` or ``"cuda:N"``
+            (``archpred.training.resolve_device``).
         progress: show a progress bar while fitting.
         **config: fields of ``Config``.
     """
@@ -45,6 +46,9 @@ class Predictor:
     Config: ClassVar[type[PredictorConfig]] = PredictorConfig
 
     def __init__(self, seed: int = 0, device: str = "auto", progress: bool = False, **config: Any) -> None:
+        from archpred.training import resolve_device
+
+        resolve_device(device)  # an unknown or absent device fails here, in one line, not mid-fit
         self.seed = seed
         self.device = device
         self.progress = progress
