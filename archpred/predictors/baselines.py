@@ -11,7 +11,8 @@ forest needs no pickle and predicts by a vectorised traversal.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -27,10 +28,15 @@ from archpred.predictors.torch_common import (
 )
 from archpred.spaces import Architecture, SearchSpace
 
+if TYPE_CHECKING:
+    from archpred.training import Callback
+
 FEATURES = ("wide-depth", "onehot")
 
 
 def wide_depth_features(space: SearchSpace, arch: Architecture) -> np.ndarray:
+    """The wide/depth feature vector of one cell, float64 of length ``7 + len(space.ops)``,
+    in the order of :func:`wide_depth_names`."""
     adj = arch.matrix.astype(bool)
     n = len(adj)
     depth = np.zeros(n, dtype=np.int64)  # longest path from the input (vertices are topologically ordered)
@@ -48,6 +54,7 @@ def wide_depth_features(space: SearchSpace, arch: Architecture) -> np.ndarray:
 
 
 def wide_depth_names(space: SearchSpace) -> list[str]:
+    """Names of the :func:`wide_depth_features` columns."""
     return ["vertices", "edges", "depth", "width", "paths", "output in-degree", "input out-degree"] + [
         f"#{op}" for op in space.ops
     ]
@@ -56,11 +63,13 @@ def wide_depth_names(space: SearchSpace) -> list[str]:
 # -- random forest ---------------------------------------------------------------------------------
 @dataclasses.dataclass(frozen=True)
 class RandomForestConfig(PredictorConfig):
-    features: str = "wide-depth"  # or "onehot"
-    n_estimators: int = 100
-    max_depth: int | None = None
-    min_samples_leaf: int = 1
-    max_features: float = 1.0
+    """Options of :class:`RandomForestPredictor` (the forest's are scikit-learn's)."""
+
+    features: str = "wide-depth"  # "wide-depth" (module docstring) or "onehot" (space.encode)
+    n_estimators: int = 100  # number of trees
+    max_depth: int | None = None  # None: no depth limit
+    min_samples_leaf: int = 1  # fewest training samples in a leaf
+    max_features: float = 1.0  # fraction of the features tried at each split
 
     def __post_init__(self) -> None:
         if self.features not in FEATURES:
@@ -70,7 +79,24 @@ class RandomForestConfig(PredictorConfig):
 
 
 class RandomForestPredictor(Predictor):
-    """scikit-learn ``RandomForestRegressor`` on wide/depth or one-hot features."""
+    """scikit-learn ``RandomForestRegressor`` on wide/depth or one-hot features.
+
+    The random-forest baselines of Lukasik et al. (GCPR 2020). After fitting, the trees are kept
+    as flat node arrays (``left_``, ``right_``, ``feature_``, ``threshold_``, ``value_``,
+    ``roots_``) so a saved forest is tensors only, and ``predict`` walks all trees at once.
+
+    Args:
+        seed: the forest's ``random_state``.
+        device: stored for the common interface; the forest runs on the CPU.
+        progress: stored for the common interface.
+        callbacks: called once, as ``(0, {"epoch": 0.0})``, when the forest is fitted; a
+            ``Callback`` object's ``on_epoch_end`` is used.
+        **config: fields of :class:`RandomForestConfig`.
+
+    Shapes:
+        - **fit:** archs (N architectures of one space), y (N,)
+        - **predict:** archs (N architectures) -> (N,) float64, the mean over the trees
+    """
 
     name = "random-forest"
     Config = RandomForestConfig
@@ -108,7 +134,14 @@ class RandomForestPredictor(Predictor):
         for cb in getattr(self, "callbacks", []):
             cb(0, {"epoch": 0.0})
 
-    def __init__(self, seed: int = 0, device: str = "auto", progress: bool = False, callbacks=(), **config: Any):
+    def __init__(
+        self,
+        seed: int = 0,
+        device: str = "auto",
+        progress: bool = False,
+        callbacks: Iterable[Callback | Callable[[int, dict[str, float]], Any]] = (),
+        **config: Any,
+    ) -> None:
         super().__init__(seed=seed, device=device, progress=progress, **config)
         self.callbacks = [getattr(c, "on_epoch_end", c) for c in callbacks]
 
@@ -146,6 +179,15 @@ class RandomForestPredictor(Predictor):
 # -- MLP on the one-hot encoding -------------------------------------------------------------------
 @dataclasses.dataclass(frozen=True)
 class MLPConfig(TorchConfig):
+    """Options of :class:`MLPPredictor` (training defaults here override :class:`TorchConfig`'s).
+
+    Fields:
+        hidden: widths of the hidden layers.
+        dropout: dropout probability after every hidden layer.
+        epochs, batch_size, lr, weight_decay: Adam training of each ensemble member.
+        augment: isomorphic copies added per training cell (0: none).
+    """
+
     hidden: tuple[int, ...] = (256, 256, 256)
     dropout: float = 0.0
     epochs: int = 100
@@ -160,6 +202,18 @@ class MLPConfig(TorchConfig):
 
 
 class MLPNet(nn.Module):
+    """A plain MLP regressor: ``Linear -> ReLU -> Dropout`` per hidden width, then a linear output.
+
+    Args:
+        d_in: input width (the one-hot encoding's length).
+        hidden: widths of the hidden layers.
+        dropout: dropout probability after every hidden layer.
+
+    Shapes:
+        - **input:** x (B, d_in) float
+        - **output:** (B,)
+    """
+
     def __init__(self, d_in: int, hidden: tuple[int, ...], dropout: float) -> None:
         super().__init__()
         layers: list[nn.Module] = []
@@ -182,15 +236,32 @@ class MLPNet(nn.Module):
 class _PaddedGraphPredictor(TorchPredictor):
     """Shared by the one-hot baselines: padded graphs in, optional isomorphic augmentation."""
 
-    def _features(self, archs):
+    def _features(self, archs: list[Architecture]) -> dict[str, torch.Tensor]:
         return padded_graphs(self.space_, archs)
 
-    def _augment(self, feats, y, rng):
+    def _augment(
+        self, feats: dict[str, torch.Tensor], y: np.ndarray, rng: np.random.Generator
+    ) -> tuple[dict[str, torch.Tensor], np.ndarray]:
         return augment_graphs(feats, y, self.config.augment, rng)
 
 
 class MLPPredictor(_PaddedGraphPredictor):
-    """An MLP on the space's one-hot encoding (adjacency bits + op one-hots)."""
+    """An MLP (:class:`MLPNet`) on the space's one-hot encoding (adjacency bits + op one-hots).
+
+    The MLP baseline of Lukasik et al. (GCPR 2020). The encoding is computed per batch from the
+    padded graphs, so the optional isomorphic copies (``augment``) are encoded too.
+
+    Args:
+        seed: seeds initialisation and batch order of member k with ``seed + k``.
+        device: ``"auto"``, ``"cpu"``, ``"cuda"`` or ``"cuda:N"``.
+        progress: show a progress bar while fitting.
+        callbacks: ``archpred.training.Callback`` objects or ``fn(epoch, logs)`` per epoch.
+        **config: fields of :class:`MLPConfig` (and ``loss``, ``rank_weight``, ``ensemble``).
+
+    Shapes:
+        - **fit:** archs (N architectures of one space), y (N,)
+        - **predict:** archs (N architectures) -> (N,) float64
+    """
 
     name = "mlp"
     Config = MLPConfig
@@ -199,13 +270,22 @@ class MLPPredictor(_PaddedGraphPredictor):
         m, k = self.space_.max_vertices, len(self.space_.ops)
         return MLPNet(m * (m - 1) // 2 + (m - 2) * k, self.config.hidden, self.config.dropout)
 
-    def _forward(self, module, batch):
+    def _forward(self, module: nn.Module, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         return module(onehot_from_padded(batch["types"], batch["adj"], len(self.space_.ops)))
 
 
 # -- LSTM on node sequences ------------------------------------------------------------------------
 @dataclasses.dataclass(frozen=True)
 class LSTMConfig(TorchConfig):
+    """Options of :class:`LSTMPredictor` (training defaults here override :class:`TorchConfig`'s).
+
+    Fields:
+        hidden: LSTM hidden size.
+        num_layers: stacked LSTM layers.
+        epochs, batch_size, lr, weight_decay: Adam training of each ensemble member.
+        augment: isomorphic copies added per training cell (0: none).
+    """
+
     hidden: int = 128
     num_layers: int = 2
     epochs: int = 100
@@ -217,7 +297,18 @@ class LSTMConfig(TorchConfig):
 
 class LSTMNet(nn.Module):
     """Reads the vertices in order; each step is the vertex's one-hot type followed by its
-    column of the padded adjacency (which earlier vertices feed it); padding steps are zero."""
+    column of the padded adjacency (which earlier vertices feed it); padding steps are zero.
+    The prediction is a linear map of the last step's output (the output vertex).
+
+    Args:
+        d_in: step width, ``len(space.node_types) + max_vertices``.
+        hidden: LSTM hidden size.
+        num_layers: stacked LSTM layers.
+
+    Shapes:
+        - **input:** seq (B, M, d_in) float, from :func:`node_sequences`
+        - **output:** (B,)
+    """
 
     def __init__(self, d_in: int, hidden: int, num_layers: int) -> None:
         super().__init__()
@@ -234,12 +325,32 @@ class LSTMNet(nn.Module):
 
 
 def node_sequences(types: torch.Tensor, adj: torch.Tensor, num_types: int) -> torch.Tensor:
+    """The LSTM's input from padded graphs: types (B, M), adj (B, M, M) -> (B, M, num_types + M),
+    each step the vertex's type one-hot then its adjacency column (zeros for padding)."""
     mask = (types >= 0).float().unsqueeze(-1)
     onehot = nn.functional.one_hot(types.clamp(min=0), num_types).float() * mask
     return torch.cat([onehot, adj.transpose(1, 2).float()], dim=-1)
 
 
 class LSTMPredictor(_PaddedGraphPredictor):
+    """An LSTM (:class:`LSTMNet`) over the padded vertex sequence of a cell.
+
+    The RNN baseline of Lukasik et al. (GCPR 2020), who feed the LSTM zero-padded node one-hots;
+    here each step also carries the vertex's column of the adjacency, so the cell's edges reach
+    the model.
+
+    Args:
+        seed: seeds initialisation and batch order of member k with ``seed + k``.
+        device: ``"auto"``, ``"cpu"``, ``"cuda"`` or ``"cuda:N"``.
+        progress: show a progress bar while fitting.
+        callbacks: ``archpred.training.Callback`` objects or ``fn(epoch, logs)`` per epoch.
+        **config: fields of :class:`LSTMConfig` (and ``loss``, ``rank_weight``, ``ensemble``).
+
+    Shapes:
+        - **fit:** archs (N architectures of one space), y (N,)
+        - **predict:** archs (N architectures) -> (N,) float64
+    """
+
     name = "lstm"
     Config = LSTMConfig
 
@@ -247,5 +358,5 @@ class LSTMPredictor(_PaddedGraphPredictor):
         s = self.space_
         return LSTMNet(len(s.node_types) + s.max_vertices, self.config.hidden, self.config.num_layers)
 
-    def _forward(self, module, batch):
+    def _forward(self, module: nn.Module, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         return module(node_sequences(batch["types"], batch["adj"], len(self.space_.node_types)))

@@ -9,6 +9,7 @@ the sum of both), a gated-sum readout to d_g = 56 and an MLP 28-14-7 with ReLU.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 
 import torch
 from torch import nn
@@ -16,6 +17,7 @@ from torch_geometric.nn import MessagePassing
 from torch_geometric.utils import scatter
 
 from archpred.predictors.torch_common import TorchConfig, TorchPredictor, padded_graphs
+from archpred.spaces import Architecture
 
 
 def batch_from_padded(types: torch.Tensor, adj: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -31,7 +33,18 @@ def batch_from_padded(types: torch.Tensor, adj: torch.Tensor) -> tuple[torch.Ten
 
 
 class PairMessage(MessagePassing):
-    """m_v = sum over neighbours u (in ``edge_index`` direction, u -> v) of Linear([h_v, h_u])."""
+    """One message module of the GNN surrogate (Lukasik et al. 2020, eq. (6)/(7)).
+
+    Sums a linear map of the concatenated pair over the sources of the edges into each node:
+    ``m_v = sum_{u -> v} Lin_{2d x 2d}([h_v, h_u])`` (aggregation "add").
+
+    Args:
+        dim: node state width d; messages are 2 d wide.
+
+    Shapes:
+        - **input:** h (n, d), edge_index (2, E) long, row 0 the sources u, row 1 the targets v
+        - **output:** (n, 2 d)
+    """
 
     def __init__(self, dim: int) -> None:
         super().__init__(aggr="add")
@@ -53,7 +66,19 @@ class PairMessage(MessagePassing):
 
 
 class GNNRound(nn.Module):
-    """One round: forward and reverse messages, summed, update the node state by a GRU cell."""
+    """One round of bidirectional message passing of the GNN surrogate (Lukasik et al. 2020).
+
+    ``h_v' = GRUCell_{2d, d}(m_v + m_v^out, h_v)`` (eq. (8)), where ``m_v`` sums
+    ``Lin([h_v, h_u])`` over the in-neighbours u of v and ``m_v^out`` sums a separately
+    weighted ``Lin'([h_v, h_u])`` over its out-neighbours (eq. (3), (6), (7)).
+
+    Args:
+        dim: node state width d.
+
+    Shapes:
+        - **input:** h (n, d), edge_index (2, E) long in the cell's edge direction
+        - **output:** (n, d)
+    """
 
     def __init__(self, dim: int) -> None:
         super().__init__()
@@ -72,7 +97,28 @@ class GNNRound(nn.Module):
 
 
 class GNNSurrogate(nn.Module):
-    def __init__(self, num_types: int, d_node: int = 250, d_graph: int = 56, rounds: int = 2, mlp=(28, 14, 7)) -> None:
+    """The GNN surrogate of Lukasik, Friede, Stuckenschmidt and Keuper (GCPR 2020).
+
+    A node-type lookup table, ``rounds`` rounds of :class:`GNNRound` (own parameters per round),
+    the gated-sum readout ``h_G = sum_v Lin_{d_n x d_g}(h_v) * sigmoid(Lin_{d_n x 1}(h_v))``
+    (eq. (9)-(11)) and an MLP with ReLU between hidden layers and a linear output.
+
+    Args:
+        num_types: size of the node-type vocabulary (``len(space.node_types)``).
+        d_node: node embedding width d_n (paper: 250).
+        d_graph: graph embedding width d_g (paper: 56).
+        rounds: message-passing rounds T (paper: 2).
+        mlp: hidden widths of the regressor (paper: 28, 14, 7).
+
+    Shapes:
+        - **input:** node_type (n,) long, edge_index (2, E) long, batch (n,) long graph id of
+          each node, size (int) the number of graphs B
+        - **output:** (B,) one prediction per graph
+    """
+
+    def __init__(
+        self, num_types: int, d_node: int = 250, d_graph: int = 56, rounds: int = 2, mlp: Sequence[int] = (28, 14, 7)
+    ) -> None:
         super().__init__()
         self.embed = nn.Embedding(num_types, d_node)
         self.rounds = nn.ModuleList(GNNRound(d_node) for _ in range(rounds))
@@ -91,19 +137,35 @@ class GNNSurrogate(nn.Module):
             if module is not self and hasattr(module, "reset_parameters"):
                 module.reset_parameters()
 
-    def embed_graphs(self, node_type: torch.Tensor, edge_index: torch.Tensor, batch: torch.Tensor, size: int):
+    def embed_graphs(
+        self, node_type: torch.Tensor, edge_index: torch.Tensor, batch: torch.Tensor, size: int
+    ) -> torch.Tensor:
+        """The graph embeddings h_G before the regressor: (size, d_graph)."""
         h = self.embed(node_type)
         for layer in self.rounds:
             h = layer(h, edge_index)
         gated = self.project(h) * torch.sigmoid(self.gate(h))
         return scatter(gated, batch, dim=0, dim_size=size, reduce="sum")
 
-    def forward(self, node_type: torch.Tensor, edge_index: torch.Tensor, batch: torch.Tensor, size: int):
+    def forward(
+        self, node_type: torch.Tensor, edge_index: torch.Tensor, batch: torch.Tensor, size: int
+    ) -> torch.Tensor:
         return self.regressor(self.embed_graphs(node_type, edge_index, batch, size)).squeeze(-1)
 
 
 @dataclasses.dataclass(frozen=True)
 class GNNConfig(TorchConfig):
+    """Options of :class:`GNNPredictor`: the network's widths, then training (defaults here
+    override :class:`TorchConfig`'s).
+
+    Fields:
+        d_node: node embedding width d_n.
+        d_graph: graph embedding width d_g.
+        rounds: message-passing rounds, each with its own weights.
+        mlp: hidden widths of the regressor on h_G.
+        epochs, batch_size, lr, weight_decay: Adam training of each ensemble member.
+    """
+
     d_node: int = 250
     d_graph: int = 56
     rounds: int = 2
@@ -121,12 +183,27 @@ class GNNConfig(TorchConfig):
 
 
 class GNNPredictor(TorchPredictor):
-    """Lukasik et al.'s GNN surrogate through the ``Predictor`` contract."""
+    """Lukasik et al.'s GNN surrogate (:class:`GNNSurrogate`) through the ``Predictor`` contract.
+
+    Cells are read as padded node-labelled DAGs (``space.padded``) and turned into one PyG
+    batch per step; targets are standardised for training and mapped back in ``predict``.
+
+    Args:
+        seed: seeds initialisation and batch order of member k with ``seed + k``.
+        device: ``"auto"``, ``"cpu"``, ``"cuda"`` or ``"cuda:N"``.
+        progress: show a progress bar while fitting.
+        callbacks: ``archpred.training.Callback`` objects or ``fn(epoch, logs)`` per epoch.
+        **config: fields of :class:`GNNConfig` (and ``loss``, ``rank_weight``, ``ensemble``).
+
+    Shapes:
+        - **fit:** archs (N architectures of one space), y (N,)
+        - **predict:** archs (N architectures) -> (N,) float64
+    """
 
     name = "gnn"
     Config = GNNConfig
 
-    def _features(self, archs):
+    def _features(self, archs: list[Architecture]) -> dict[str, torch.Tensor]:
         return padded_graphs(self.space_, archs)
 
     def _build(self) -> nn.Module:

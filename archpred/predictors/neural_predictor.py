@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -32,6 +33,7 @@ from archpred.predictors.torch_common import (
     predict_network,
     state_of,
 )
+from archpred.spaces import Architecture
 
 LOW, HIGH = 0.10, 1.00
 
@@ -42,6 +44,24 @@ def normalise(adj: torch.Tensor) -> torch.Tensor:
 
 
 class DirectedGCNLayer(nn.Module):
+    """One bidirectional graph convolution of the Neural Predictor (Wen et al. 2020, sec. 3.2).
+
+    The average of two GCN layers, one along the edges and one against them:
+    ``V' = 1/2 ReLU(A V W+) + 1/2 ReLU(A^T V W-)``, followed by dropout. The paper's ``A`` carries
+    self-loops and is degree-normalised; here the two directions come in already normalised
+    (see :meth:`NeuralPredictorNet.prepare`): ``a_fwd`` moves information along the edges (row v
+    averages v and its in-neighbours), ``a_bwd`` against them (v and its out-neighbours).
+
+    Args:
+        d_in: node feature width in.
+        d_out: node feature width out.
+        dropout: dropout probability on the output.
+
+    Shapes:
+        - **input:** v (B, M, d_in), a_fwd (B, M, M), a_bwd (B, M, M)
+        - **output:** (B, M, d_out)
+    """
+
     def __init__(self, d_in: int, d_out: int, dropout: float) -> None:
         super().__init__()
         self.forward_weight = nn.Linear(d_in, d_out, bias=False)
@@ -58,7 +78,27 @@ class DirectedGCNLayer(nn.Module):
 
 
 class NeuralPredictorNet(nn.Module):
-    """Bidirectional GCN regressor (or, with ``classifier=True``, a logit for 'above threshold')."""
+    """The Neural Predictor network of Wen, Liu, Chen, Li, Bender and Kindermans (ECCV 2020).
+
+    Op one-hot node features, ``layers`` :class:`DirectedGCNLayer` s of constant width
+    ``hidden``, the mean over the real (non-padding) vertices, one fully-connected hidden layer of
+    ``fc`` units with ReLU and dropout, and one output unit. :meth:`forward` maps that unit to an
+    accuracy by the sigmoid scaled to [0.10, 1.00] (:func:`scale`); :meth:`logits` returns it
+    raw, which is how the two-stage mode's above-threshold classifier (same network) is read.
+
+    Args:
+        num_types: size of the node-type vocabulary (``len(space.node_types)``).
+        hidden: node representation size D of every GCN layer.
+        layers: number of GCN layers (paper: 3).
+        fc: width of the hidden fully-connected layer (paper: 128).
+        dropout: dropout probability after every GCN layer and the hidden layer.
+
+    Shapes:
+        - **input:** types (B, M) long node-type ids (-1 = padding), adj (B, M, M) 0/1 with
+          ``adj[b, u, v] = 1`` for an edge u -> v
+        - **output:** (B,) predicted accuracy in [0.10, 1.00] (:meth:`forward`) or logits
+          (:meth:`logits`, :meth:`logits_prepared`)
+    """
 
     def __init__(self, num_types: int, hidden: int = 144, layers: int = 3, fc: int = 128, dropout: float = 0.1) -> None:
         super().__init__()
@@ -84,7 +124,11 @@ class NeuralPredictorNet(nn.Module):
         # row v of a_fwd averages v's in-neighbours (and v), of a_bwd its out-neighbours
         return {"x": x, "a_fwd": normalise(a.transpose(1, 2)), "a_bwd": normalise(a), "mask": mask}
 
-    def logits_prepared(self, x, a_fwd, a_bwd, mask) -> torch.Tensor:
+    def logits_prepared(
+        self, x: torch.Tensor, a_fwd: torch.Tensor, a_bwd: torch.Tensor, mask: torch.Tensor
+    ) -> torch.Tensor:
+        """Raw output (B,) from the tensors of :meth:`prepare`: x (B, M, num_types), a_fwd and
+        a_bwd (B, M, M), mask (B, M)."""
         v, m = x, mask.unsqueeze(-1)
         for layer in self.gcn:
             v = layer(v, a_fwd, a_bwd) * m
@@ -92,6 +136,7 @@ class NeuralPredictorNet(nn.Module):
         return self.out(self.dropout(torch.relu(self.fc(pooled)))).squeeze(-1)
 
     def logits(self, types: torch.Tensor, adj: torch.Tensor) -> torch.Tensor:
+        """Raw output (B,) before :func:`scale` (the classifier's logit in two-stage mode)."""
         return self.logits_prepared(**self.prepare(types, adj, self.num_types))
 
     def forward(self, types: torch.Tensor, adj: torch.Tensor) -> torch.Tensor:
@@ -100,11 +145,29 @@ class NeuralPredictorNet(nn.Module):
 
 
 def scale(logits: torch.Tensor) -> torch.Tensor:
+    """The paper's output range: a sigmoid scaled and shifted to [LOW, HIGH] = [0.10, 1.00]."""
     return LOW + (HIGH - LOW) * torch.sigmoid(logits)
 
 
 @dataclasses.dataclass(frozen=True)
 class NeuralPredictorConfig(TorchConfig):
+    """Options of :class:`NeuralPredictor`: network, training (defaults here override
+    :class:`TorchConfig`'s), the two-stage mode and the k-fold choice of hidden size and lr.
+
+    Fields:
+        hidden: GCN node representation size D (used as is when ``cv_folds`` is 0).
+        layers: number of GCN layers.
+        fc: width of the hidden fully-connected layer.
+        dropout: dropout probability.
+        epochs, batch_size, lr, weight_decay: Adam training of each network.
+        threshold: two-stage mode when set (fraction in (0, 1)); None trains the regressor alone.
+        cv_folds: 0 for no cross-validation, else the k of the k-fold choice.
+        cv_hidden: hidden sizes tried by the cross-validation.
+        cv_lr: learning rates tried by the cross-validation.
+        cv_epochs: epochs of each cross-validation fit (None: ``epochs``).
+        param_scale: the final network has this many times the parameters of the CV choice.
+    """
+
     hidden: int = 144
     layers: int = 3
     fc: int = 128
@@ -131,13 +194,33 @@ class NeuralPredictorConfig(TorchConfig):
 
 
 class NeuralPredictor(TorchPredictor):
-    """Wen et al.'s Neural Predictor through the ``Predictor`` contract."""
+    """Wen et al.'s Neural Predictor (:class:`NeuralPredictorNet`) through the ``Predictor`` contract.
+
+    Targets are not standardised: the network's scaled sigmoid predicts the accuracy itself.
+    With ``threshold`` set, every ensemble member is a classifier ("accuracy >= threshold",
+    binary cross-entropy) plus a regressor fitted on the cells above the threshold only (on all
+    cells when fewer than 2 are above); a cell the classifier rejects is predicted at most at the
+    threshold. With ``cv_folds >= 2``, ``hidden`` and ``lr`` are first chosen by k-fold CV MSE
+    (``cv_scores_``) and ``hidden`` then grown to ``param_scale`` times the parameters.
+
+    Args:
+        seed: seeds initialisation and batch order of member k with ``seed + k``.
+        device: ``"auto"``, ``"cpu"``, ``"cuda"`` or ``"cuda:N"``.
+        progress: show a progress bar while fitting.
+        callbacks: ``archpred.training.Callback`` objects or ``fn(epoch, logs)`` per epoch.
+        **config: fields of :class:`NeuralPredictorConfig` (and ``loss``, ``rank_weight``, ``ensemble``).
+
+    Shapes:
+        - **fit:** archs (N architectures of one space), y (N,) accuracies as fractions
+        - **predict:** archs (N architectures) -> (N,) float64
+        - **predict_proba:** archs (N architectures) -> (N,) float64 (two-stage mode only)
+    """
 
     name = "neural-predictor"
     Config = NeuralPredictorConfig
     standardize = False  # the network's sigmoid output is the accuracy itself
 
-    def _features(self, archs):
+    def _features(self, archs: list[Architecture]) -> dict[str, torch.Tensor]:
         g = padded_graphs(self.space_, archs)
         return NeuralPredictorNet.prepare(g["types"], g["adj"], len(self.space_.node_types))
 
@@ -234,7 +317,7 @@ class NeuralPredictor(TorchPredictor):
             pred = np.where(logit > 0, pred, np.minimum(pred, self.config.threshold))
         return pred
 
-    def predict_proba(self, archs) -> np.ndarray:
+    def predict_proba(self, archs: Sequence[Architecture]) -> np.ndarray:
         """Two-stage mode: the classifier's probability that each architecture is above the threshold."""
         self._check_fitted()
         if self.config.threshold is None:
