@@ -22,10 +22,12 @@ from archpred.vae.data import ValidityCheck
 
 @dataclass(frozen=True)
 class Arch2VecConfig:
-    space: str = "nb201"
-    hidden: int = 128
-    layers: int = 5
-    latent: int = 16
+    """Options of :class:`Arch2Vec`."""
+
+    space: str = "nb201"  # search space name: fixes the node types and the padded size M
+    hidden: int = 128  # width of every GIN MLP layer
+    layers: int = 5  # number of GIN layers
+    latent: int = 16  # latent dimension per vertex (the graph embedding is as wide)
     dropout: float = 0.3  # on the node latents before decoding, as arch2vec
     # arch2vec divides the per-vertex KL by (batch size x vertices): 1 / (32 x 7) at its batch of
     # 32 NB-101 cells. A fixed weight keeps that balance without tying the loss to the batch size;
@@ -34,6 +36,21 @@ class Arch2VecConfig:
 
 
 class GINLayer(nn.Module):
+    """A Graph Isomorphism Network layer (Xu et al. 2019) on dense batches, as arch2vec uses it.
+
+    ``h_v' = MLP((1 + eps) h_v + sum_{u in N(v)} h_u)`` with a learnable ``eps`` (initially 0)
+    and ``MLP = Linear-BN-ReLU-Linear-BN-ReLU``; the neighbourhood comes from ``adj`` as given
+    (:class:`Arch2Vec` passes ``A + A^T``).
+
+    Args:
+        dim_in: node feature width in.
+        hidden: width of both MLP layers (the output width).
+
+    Shapes:
+        - **input:** h (B, M, dim_in), adj (B, M, M) float
+        - **output:** (B, M, hidden)
+    """
+
     def __init__(self, dim_in: int, hidden: int) -> None:
         super().__init__()
         self.eps = nn.Parameter(torch.zeros(1))
@@ -59,6 +76,28 @@ class GINLayer(nn.Module):
 
 
 class Arch2Vec(nn.Module):
+    """arch2vec (Yan et al., NeurIPS 2020): a variational graph autoencoder with GIN layers.
+
+    Encoder: one-hot node types (with "padding" as one more type) through ``layers``
+    :class:`GINLayer` s on ``A + A^T`` (so information flows both ways), then per-vertex fc
+    layers for the mean and log-variance of a Gaussian node latent. Decoder: a softmax dense
+    layer for the node types and ``sigmoid(Z Z^T)`` for the upper-triangular adjacency, each
+    node latent after dropout. Loss: cross-entropy of the types + binary cross-entropy of the
+    adjacency + ``kl_weight`` x the per-vertex KL (averaged). Works in arch2vec's layout (output
+    in the last slot, padding before it) and converts from and to the compact layout of
+    :mod:`archpred.vae.data`.
+
+    Args:
+        config: an :class:`Arch2VecConfig`.
+
+    Shapes (compact layout, M = ``space.max_vertices``, L = ``config.latent``):
+        - **encode:** adj (B, M, M) float, types (B, M) long (-1 padding), n (B,) long
+          -> mu (B, M * L), logvar (B, M * L) (node latents, flattened)
+        - **loss:** adj, types, n as above -> scalar loss, ``{"recon", "kl"}`` floats
+        - **decode:** z (B, M * L) -> types (B, M), adj (B, M, M), n (B,)
+        - **graph_embedding:** z (B, M * L) -> (B, L)
+    """
+
     # generate from the Gaussian of the training posteriors, as arch2vec does (GraphVAE.fit_prior)
     prior_from_data = True
 
@@ -82,6 +121,7 @@ class Arch2Vec(nn.Module):
 
     @property
     def latent_dim(self) -> int:
+        """Width of a latent point: the flattened node latents, M * latent."""
         return self.max_vertices * self.config.latent
 
     # -- layouts ------------------------------------------------------------------------------
@@ -99,6 +139,7 @@ class Arch2Vec(nn.Module):
 
     # -- model --------------------------------------------------------------------------------
     def encode_nodes(self, padj: torch.Tensor, ptypes: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Node posterior mean and log-variance, each (B, M, latent), from arch2vec's layout."""
         h = F.one_hot(ptypes, self.num_types).float()
         sym = padj + padj.transpose(1, 2)
         for layer in self.gin:
@@ -115,9 +156,11 @@ class Arch2Vec(nn.Module):
         return z.view(len(z), self.max_vertices, self.config.latent).mean(1)
 
     def decode_logits(self, z_nodes: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Type logits (B, M, num_types) and adjacency logits ``Z Z^T`` (B, M, M) of node latents (B, M, latent)."""
         return self.ops_decoder(z_nodes), z_nodes @ z_nodes.transpose(1, 2)
 
     def loss(self, adj: torch.Tensor, types: torch.Tensor, n: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
+        """Negative ELBO of a batch (one reparameterised sample) and its parts as floats."""
         padj, ptypes = self.to_padded(adj, types, n)
         mu, logvar = self.encode_nodes(padj, ptypes)
         z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)

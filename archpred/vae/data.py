@@ -23,6 +23,8 @@ ValidityCheck = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tenso
 
 @dataclass
 class GraphArrays:
+    """A set of graphs in the compact layout (module docstring), as numpy arrays."""
+
     adj: np.ndarray  # (N, M, M) int8
     types: np.ndarray  # (N, M) int64, -1 padding
     n: np.ndarray  # (N,) int64
@@ -31,10 +33,12 @@ class GraphArrays:
         return len(self.n)
 
     def take(self, rows: np.ndarray | Sequence[int]) -> GraphArrays:
+        """The graphs at ``rows``, in that order."""
         rows = np.asarray(rows, dtype=np.int64)
         return GraphArrays(self.adj[rows], self.types[rows], self.n[rows])
 
     def tensors(self, device: torch.device | str = "cpu") -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(adj float32, types long, n long) on ``device``, the models' input."""
         return (
             torch.as_tensor(self.adj, dtype=torch.float32, device=device),
             torch.as_tensor(self.types, dtype=torch.long, device=device),
@@ -43,6 +47,7 @@ class GraphArrays:
 
     @property
     def max_vertices(self) -> int:
+        """The padded size M."""
         return self.adj.shape[1]
 
 

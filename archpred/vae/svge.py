@@ -31,15 +31,15 @@ from archpred.vae.data import ValidityCheck, reverse_graphs
 
 @dataclass(frozen=True)
 class SVGeConfig:
-    """``hidden`` is per encoder direction (node embedding = 2 * hidden = 250)."""
+    """Options of :class:`SVGe`; ``hidden`` is per encoder direction (node embedding = 2 * hidden = 250)."""
 
-    space: str = "nb201"
-    hidden: int = 125
-    latent: int = 56
-    rounds: int = 2
-    dec_hidden: int = 64
-    dec_rounds: int = 1
-    kl_weight: float = 0.005
+    space: str = "nb201"  # search space name: fixes the node types and the padded size M
+    hidden: int = 125  # node state width of each encoder GNN (forward, backward)
+    latent: int = 56  # latent dimension (the paper's h_G is 56 wide)
+    rounds: int = 2  # message-passing rounds of each encoder GNN
+    dec_hidden: int = 64  # node state width of each directional decoder
+    dec_rounds: int = 1  # propagation rounds after every decoding step
+    kl_weight: float = 0.005  # alpha in L = L_rec + alpha * D_KL
 
 
 def _reset(module: nn.Module) -> None:
@@ -51,7 +51,21 @@ def _reset(module: nn.Module) -> None:
 
 
 class DirectedGNN(nn.Module):
-    """``rounds`` rounds of m_v = sum_{u -> v} W [h_u, h_v] + b, h_v <- GRU(m_v, h_v)."""
+    """SVGe's message passing in one direction (Lukasik et al. 2021, eq. (2)), on dense batches.
+
+    ``rounds`` rounds of ``m_v = sum_{u -> v} W [h_u, h_v] + b`` and ``h_v <- GRU(m_v, h_v)``,
+    each round with its own fc and GRU cell. The backward encoder is this module on the
+    transposed adjacency. Padding vertices are zeroed after every round.
+
+    Args:
+        dim: node state width d.
+        rounds: message-passing rounds.
+
+    Shapes:
+        - **input:** h (B, M, d), adj (B, M, M) float with ``adj[b, u, v] = 1`` for an edge u -> v,
+          mask (B, M) bool of the real vertices
+        - **output:** (B, M, d)
+    """
 
     def __init__(self, dim: int, rounds: int) -> None:
         super().__init__()
@@ -77,7 +91,19 @@ class DirectedGNN(nn.Module):
 
 
 class GatedSum(nn.Module):
-    """sum_v sigmoid(g(h_v)) * f(h_v) over the vertices in ``mask``."""
+    """SVGe's gated-sum readout (Lukasik et al. 2021, eq. (4)).
+
+    ``h_G = sum_v sigmoid(g(h_v)) * f(h_v)`` over the vertices in ``mask``, with g and f single
+    fc layers.
+
+    Args:
+        dim_in: node state width.
+        dim_out: graph embedding width.
+
+    Shapes:
+        - **input:** h (B, M, dim_in), mask (B, M) bool
+        - **output:** (B, dim_out)
+    """
 
     def __init__(self, dim_in: int, dim_out: int) -> None:
         super().__init__()
@@ -96,7 +122,26 @@ def _mlp(dim_in: int, hidden: int, dim_out: int) -> nn.Sequential:
 
 
 class DirectionalDecoder(nn.Module):
-    """Grows a graph vertex by vertex (addNode / initNode / addEdges / propagate)."""
+    """One of SVGe's two decoders: grows a graph vertex by vertex (Lukasik et al. 2021, sec. III-B).
+
+    Step t: ``addNode`` (2 fc over ``[z, h_G]``) scores the type of vertex t or END;
+    ``initNode`` (2 fc over ``[z, h_G, type embedding]``, eq. (5)) gives its state; for t > 0,
+    ``addEdges`` (2 fc over ``[h_u, h_t, z]``) gives one Bernoulli logit per edge u -> t, u < t
+    (eq. (8); the paper also feeds h_G); then a :class:`DirectedGNN` propagates over vertices
+    0..t and a :class:`GatedSum` gives the new h_G. h_G starts at zero and vertex 0's type is
+    predicted like every other. The backward decoder is the same module trained on reversed graphs.
+
+    Args:
+        num_types: size of the node-type vocabulary (END is one more class).
+        latent: width of z.
+        hidden: node state (and h_G) width.
+        rounds: propagation rounds per step.
+
+    Shapes:
+        - **teacher_forced:** z (B, latent), adj (B, M, M), types (B, M) long (-1 padding),
+          n (B,) -> node loss (B,), edge loss (B,)
+        - **greedy:** z (B, latent), m (int) -> types (B, m), adj (B, m, m), n (B,)
+    """
 
     def __init__(self, num_types: int, latent: int, hidden: int, rounds: int) -> None:
         super().__init__()
@@ -116,7 +161,15 @@ class DirectionalDecoder(nn.Module):
         pair = torch.cat([states[:, :t], new.unsqueeze(1).expand(-1, t, -1), z.unsqueeze(1).expand(-1, t, -1)], dim=-1)
         return self.add_edges(pair).squeeze(-1)  # (B, t): edge u -> t for u < t
 
-    def _advance(self, states, mask, new, exists, adj, t):
+    def _advance(
+        self,
+        states: torch.Tensor,
+        mask: torch.Tensor,
+        new: torch.Tensor,
+        exists: torch.Tensor,
+        adj: torch.Tensor,
+        t: int,
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         m = states.shape[1]
         at_t = (torch.arange(m, device=states.device) == t).view(1, m, 1) & exists.view(-1, 1, 1)
         states = torch.where(at_t, new.unsqueeze(1), states)
@@ -184,6 +237,24 @@ class DirectionalDecoder(nn.Module):
 
 
 class SVGe(nn.Module):
+    """SVGe, Smooth Variational Graph Embeddings (Lukasik, Friede, Zela, Hutter, Keuper 2021).
+
+    Encoder: a node-type embedding, a forward and a backward :class:`DirectedGNN`, node states
+    ``concat(forward, backward)``, and two :class:`GatedSum` readouts for the posterior mean and
+    log-variance. Decoder: a forward and a backward :class:`DirectionalDecoder`. Loss
+    ``L = L_rec + kl_weight * D_KL`` per graph, averaged over the batch, where ``L_rec`` sums the
+    node and edge losses of both decoders under teacher forcing (sec. III-C).
+
+    Args:
+        config: an :class:`SVGeConfig`.
+
+    Shapes (compact layout of :mod:`archpred.vae.data`, M = ``space.max_vertices``):
+        - **encode:** adj (B, M, M) float, types (B, M) long (-1 padding), n (B,) long
+          -> mu (B, latent), logvar (B, latent)
+        - **loss:** adj, types, n as above -> scalar loss, ``{"recon", "kl"}`` floats
+        - **decode:** z (B, latent) -> types (B, M), adj (B, M, M), n (B,)
+    """
+
     def __init__(self, config: SVGeConfig) -> None:
         super().__init__()
         self.config = config
@@ -204,9 +275,11 @@ class SVGe(nn.Module):
 
     @property
     def latent_dim(self) -> int:
+        """Width of a latent point z."""
         return self.config.latent
 
     def node_states(self, adj: torch.Tensor, types: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Encoder node states (B, M, 2 * hidden), concat(forward, backward), and the mask (B, M)."""
         mask = types >= 0
         h0 = self.type_emb(types.clamp(min=0)) * mask.unsqueeze(-1)
         forward = self.forward_gnn(h0, adj, mask)
@@ -229,6 +302,7 @@ class SVGe(nn.Module):
         return -(node_f + edge_f + node_b + edge_b)
 
     def loss(self, adj: torch.Tensor, types: torch.Tensor, n: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
+        """Negative ELBO of a batch (one reparameterised sample of z) and its parts as floats."""
         mu, logvar = self.encode(adj, types, n)
         z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
         recon = -self.log_likelihood(z, adj, types, n)
