@@ -24,19 +24,32 @@ from archpred.spaces.enas import ENAS_OPS, ENASArch
 class ENASConfig:
     """``channels`` is the width of the first layers (ENAS ``out_filters``)."""
 
-    channels: int = 36
-    num_classes: int = 10
-    in_channels: int = 3
-    input_size: int = 32
-    bn_momentum: float = 0.1
+    channels: int = 36  # width of the stem and the first layers (doubled at each reduction)
+    num_classes: int = 10  # outputs of the classifier
+    in_channels: int = 3  # image channels
+    input_size: int = 32  # image side used to count FLOPs and trace the network
+    bn_momentum: float = 0.1  # PyTorch BatchNorm momentum of the layers' BN (not the stem's)
 
 
 def pool_layers(n_layers: int) -> tuple[int, ...]:
+    """Indices of the layers after which every output so far is reduced (ENAS's ``pool_layers``)."""
     distance = n_layers // 3
     return (distance - 1, 2 * distance - 1)
 
 
 class ENASBranch(nn.Module):
+    """The op of one ENAS layer: a 1x1 conv-BN-ReLU, then the (separable) conv-BN-ReLU or pool.
+
+    Args:
+        op: a name from ``ENAS_OPS`` (``conv3x3``, ``sepconv5x5``, ``avgpool3x3``, ...).
+        channels: input and output channels.
+        bn_momentum: BatchNorm momentum.
+
+    Shapes:
+        - **input:** x (B, channels, H, W)
+        - **output:** (B, channels, H, W)
+    """
+
     def __init__(self, op: str, channels: int, bn_momentum: float = 0.1) -> None:
         super().__init__()
         c, m = channels, bn_momentum
@@ -58,7 +71,17 @@ class ENASBranch(nn.Module):
 
 
 class FactorizedReduce(nn.Module):
-    """Halve the resolution, double the width: two strided 1x1 convs on offset grids, concatenated."""
+    """Halve the resolution, double the width: two strided 1x1 convs on offset grids, concatenated.
+
+    Args:
+        c_in: input channels.
+        c_out: output channels (``c_out // 2`` from the first grid, the rest from the second).
+        bn_momentum: BatchNorm momentum.
+
+    Shapes:
+        - **input:** x (B, c_in, H, W)
+        - **output:** (B, c_out, ceil(H / 2), ceil(W / 2))
+    """
 
     def __init__(self, c_in: int, c_out: int, bn_momentum: float = 0.1) -> None:
         super().__init__()
@@ -72,6 +95,17 @@ class FactorizedReduce(nn.Module):
 
 
 class ENASNetwork(nn.Module):
+    """An ENAS macro network of one architecture (Pham et al. 2018), as in the module docstring.
+
+    Args:
+        arch: the layers (op type and skip bits each).
+        config: width and classes.
+
+    Shapes:
+        - **input:** x (B, in_channels, H, W) images
+        - **output:** (B, num_classes) logits
+    """
+
     def __init__(self, arch: ENASArch, config: ENASConfig = ENASConfig()) -> None:
         super().__init__()
         self.arch, self.config = arch, config

@@ -25,16 +25,27 @@ _SPEC = {"ir_3x3_t3": (3, 3), "ir_5x5_t6": (5, 6)}  # kernel, expansion
 class MacroConfig:
     """Benchmark defaults; ``init_channels`` is the width (the head keeps ``head_channels``)."""
 
-    init_channels: int = 32
-    head_channels: int = 1280
-    num_classes: int = 10
-    in_channels: int = 3
-    input_size: int = 32
-    bn_momentum: float = 0.1
+    init_channels: int = 32  # stem width (each stage's first layer doubles it)
+    head_channels: int = 1280  # width of the 1x1 conv head before pooling
+    num_classes: int = 10  # outputs of the classifier
+    in_channels: int = 3  # image channels
+    input_size: int = 32  # image side used to count FLOPs and trace the network
+    bn_momentum: float = 0.1  # PyTorch BatchNorm momentum of every BN layer
 
 
 class Shortcut(nn.Module):
-    """The ``identity`` choice: nothing, or a strided 1x1 conv + BN when the shape changes."""
+    """The ``identity`` choice: nothing, or a strided 1x1 conv + BN when the shape changes.
+
+    Args:
+        c_in: input channels.
+        c_out: output channels.
+        stride: 1, or 2 at a stage's first layer.
+        bn_momentum: BatchNorm momentum.
+
+    Shapes:
+        - **input:** x (B, c_in, H, W)
+        - **output:** (B, c_out, ceil(H / stride), ceil(W / stride))
+    """
 
     def __init__(self, c_in: int, c_out: int, stride: int, bn_momentum: float = 0.1) -> None:
         super().__init__()
@@ -51,6 +62,23 @@ class Shortcut(nn.Module):
 
 
 class InvertedResidual(nn.Module):
+    """A MobileNetV2 inverted residual: 1x1 expand-BN-ReLU, depthwise kxk-BN-ReLU, 1x1 project-BN.
+
+    The input is added to the output when stride is 1 and the width is kept.
+
+    Args:
+        c_in: input channels.
+        c_out: output channels.
+        stride: stride of the depthwise conv.
+        kernel: depthwise kernel size k.
+        expansion: hidden width is ``c_in * expansion``.
+        bn_momentum: BatchNorm momentum.
+
+    Shapes:
+        - **input:** x (B, c_in, H, W)
+        - **output:** (B, c_out, ceil(H / stride), ceil(W / stride))
+    """
+
     def __init__(
         self, c_in: int, c_out: int, stride: int, kernel: int, expansion: int, bn_momentum: float = 0.1
     ) -> None:
@@ -94,6 +122,17 @@ def layer_plan(config: MacroConfig = MacroConfig()) -> list[tuple[int, int, int]
 
 
 class MacroNetwork(nn.Module):
+    """The NAS-Bench-Macro network of one architecture (Su et al., CVPR 2021).
+
+    Args:
+        arch: the 8 layer choices.
+        config: widths and classes; the defaults are the benchmark's.
+
+    Shapes:
+        - **input:** x (B, in_channels, H, W) images (benchmark: 32 x 32)
+        - **output:** (B, num_classes) logits
+    """
+
     def __init__(self, arch: MacroArch, config: MacroConfig = MacroConfig()) -> None:
         super().__init__()
         self.arch, self.config = arch, config
@@ -147,4 +186,5 @@ def macro_params_flops(arch: MacroArch, config: MacroConfig = MacroConfig()) -> 
 
 
 def plan_last(config: MacroConfig) -> int:
+    """Output channels of the last searchable layer (the head's input width)."""
     return layer_plan(config)[-1][1]

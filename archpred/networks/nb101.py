@@ -24,13 +24,13 @@ from archpred.spaces.nb101 import NB101Cell
 class NB101Config:
     """Benchmark defaults; ``stem_channels`` is the width, ``cells_per_stack`` the depth."""
 
-    stem_channels: int = 128
-    num_stacks: int = 3
-    cells_per_stack: int = 3
-    num_classes: int = 10
-    in_channels: int = 3
-    input_size: int = 32
-    bn_momentum: float = 0.1
+    stem_channels: int = 128  # width of the stem and of the first stack
+    num_stacks: int = 3  # stacks of cells, each after the first halving resolution and doubling width
+    cells_per_stack: int = 3  # cells in every stack
+    num_classes: int = 10  # outputs of the final dense layer
+    in_channels: int = 3  # image channels
+    input_size: int = 32  # image side used to count FLOPs and trace the network
+    bn_momentum: float = 0.1  # PyTorch BatchNorm momentum of every BN layer
 
 
 def vertex_channels(in_channels: int, out_channels: int, matrix: np.ndarray) -> list[int]:
@@ -58,6 +58,19 @@ _KERNEL = {"conv3x3-bn-relu": 3, "conv1x1-bn-relu": 1}
 
 
 class NB101CellModule(nn.Module):
+    """One NAS-Bench-101 cell as ``model_builder.build_module`` wires it (module docstring).
+
+    Args:
+        arch: the cell (its ``adjacency`` and ``ops``).
+        in_channels: channels of the cell's input.
+        out_channels: channels of the cell's output (split over the vertices feeding it).
+        bn_momentum: BatchNorm momentum.
+
+    Shapes:
+        - **input:** x (B, in_channels, H, W)
+        - **output:** (B, out_channels, H, W)
+    """
+
     def __init__(self, arch: NB101Cell, in_channels: int, out_channels: int, bn_momentum: float = 0.1) -> None:
         super().__init__()
         self.matrix = np.asarray(arch.adjacency, dtype=np.int64)
@@ -103,6 +116,17 @@ class NB101CellModule(nn.Module):
 
 
 class NB101Network(nn.Module):
+    """The NAS-Bench-101 network of one cell (Ying et al. 2019): stem, stacks of the cell, classifier.
+
+    Args:
+        arch: the cell repeated in every stack.
+        config: widths and depth; the defaults are the benchmark's.
+
+    Shapes:
+        - **input:** x (B, in_channels, H, W) images (benchmark: 32 x 32)
+        - **output:** (B, num_classes) logits
+    """
+
     def __init__(self, arch: NB101Cell, config: NB101Config = NB101Config()) -> None:
         super().__init__()
         self.arch, self.config = arch, config

@@ -23,12 +23,12 @@ from archpred.spaces.nb201 import EDGES, NB201Cell
 class NB201Config:
     """Benchmark defaults; ``C`` is the width, ``N`` (cells per stage) the depth."""
 
-    C: int = 16
-    N: int = 5
-    num_classes: int = 10
-    in_channels: int = 3
-    input_size: int = 32
-    bn_momentum: float = 0.1
+    C: int = 16  # channels of the first stage (then 2C, 4C)
+    N: int = 5  # cells per stage
+    num_classes: int = 10  # outputs of the classifier
+    in_channels: int = 3  # image channels
+    input_size: int = 32  # image side used to count FLOPs and trace the network
+    bn_momentum: float = 0.1  # PyTorch BatchNorm momentum of every BN layer
 
 
 def _edge_op(name: str, c: int, bn_momentum: float) -> nn.Module | None:
@@ -46,6 +46,21 @@ def _edge_op(name: str, c: int, bn_momentum: float) -> nn.Module | None:
 
 
 class NB201CellModule(nn.Module):
+    """One NAS-Bench-201 cell (``InferCell``): node j = sum over edges i -> j of op_ij(node i).
+
+    Nodes 0..3, node 0 the cell's input and node 3 its output; ``none`` edges are left out and
+    a node with no other input is zero.
+
+    Args:
+        arch: the cell's 6 edge ops.
+        channels: channels of every node (cells keep the width).
+        bn_momentum: BatchNorm momentum.
+
+    Shapes:
+        - **input:** x (B, channels, H, W)
+        - **output:** (B, channels, H, W)
+    """
+
     def __init__(self, arch: NB201Cell, channels: int, bn_momentum: float = 0.1) -> None:
         super().__init__()
         self.edge_names = arch.edge_ops
@@ -68,7 +83,20 @@ class NB201CellModule(nn.Module):
 
 
 class ResidualReduction(nn.Module):
-    """NB-201's ``ResNetBasicblock`` with stride 2."""
+    """NB-201's ``ResNetBasicblock`` with stride 2: halves the resolution, changes the width.
+
+    ``out = shortcut(x) + conv_b(conv_a(x))``: ``conv_a`` a ReLU-conv-BN 3x3 of stride 2,
+    ``conv_b`` a ReLU-conv-BN 3x3, the shortcut a 2x2 average pool then a 1x1 conv.
+
+    Args:
+        c_in: input channels.
+        c_out: output channels.
+        bn_momentum: BatchNorm momentum.
+
+    Shapes:
+        - **input:** x (B, c_in, H, W), H and W even
+        - **output:** (B, c_out, H / 2, W / 2)
+    """
 
     def __init__(self, c_in: int, c_out: int, bn_momentum: float = 0.1) -> None:
         super().__init__()
@@ -81,6 +109,17 @@ class ResidualReduction(nn.Module):
 
 
 class NB201Network(nn.Module):
+    """The NAS-Bench-201 network of one cell (Dong & Yang 2020, ``TinyNetwork``).
+
+    Args:
+        arch: the cell repeated in every stage.
+        config: width ``C`` and depth ``N``; the defaults are the benchmark's.
+
+    Shapes:
+        - **input:** x (B, in_channels, H, W) images (benchmark: 32 x 32)
+        - **output:** (B, num_classes) logits
+    """
+
     def __init__(self, arch: NB201Cell, config: NB201Config = NB201Config()) -> None:
         super().__init__()
         self.arch, self.config = arch, config
