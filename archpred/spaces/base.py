@@ -33,14 +33,17 @@ class Architecture:
 
     @property
     def adjacency(self) -> tuple[tuple[int, ...], ...]:
+        """V x V upper-triangular 0/1 matrix of the node-labelled DAG, ``[u][v] = 1`` for u -> v."""
         raise NotImplementedError
 
     @property
     def ops(self) -> tuple[str, ...]:
+        """V vertex labels: ``input``, the interior ops, ``output``."""
         raise NotImplementedError
 
     @property
     def num_vertices(self) -> int:
+        """V, the vertex count of the node-labelled DAG."""
         return len(self.ops)
 
     @property
@@ -49,9 +52,11 @@ class Architecture:
         return np.asarray(self.adjacency, dtype=np.int8)
 
     def to_dict(self) -> dict[str, Any]:
+        """JSON-ready fields that ``space.cell(**d)`` accepts back."""
         return {"adjacency": [list(r) for r in self.adjacency], "ops": list(self.ops)}
 
     def to_json(self) -> str:
+        """``to_dict`` as JSON text (what ``space.parse`` reads)."""
         return json.dumps(self.to_dict())
 
 
@@ -157,6 +162,7 @@ class SearchSpace(ABC):
         raise InvalidArchitecture(f"a {self.name} cell must be a JSON object, got {type(spec).__name__}")
 
     def is_valid(self, *args: Any, **kwargs: Any) -> bool:
+        """Whether ``cell(*args, **kwargs)`` would succeed."""
         try:
             self.cell(*args, **kwargs)
         except InvalidArchitecture:
@@ -178,7 +184,8 @@ class SearchSpace(ABC):
 
     # -- exploration ----------------------------------------------------------------------
     @abstractmethod
-    def sample(self, rng: np.random.Generator) -> Architecture: ...
+    def sample(self, rng: np.random.Generator) -> Architecture:
+        """One random valid architecture drawn with ``rng``."""
 
     @abstractmethod
     def mutate(self, arch: Architecture, rng: np.random.Generator) -> Architecture:
@@ -189,6 +196,7 @@ class SearchSpace(ABC):
         """All distinct architectures one edit away (an op changed, an edge flipped)."""
 
     def enumerate(self, progress: bool = True) -> list[Architecture]:
+        """Every architecture of the space (spaces small enough to list override this)."""
         raise NotImplementedError(f"the {self.name} space is too large to enumerate")
 
     def enumerate_hashed(self, progress: bool = True) -> list[tuple[Architecture, str]]:
@@ -196,6 +204,7 @@ class SearchSpace(ABC):
         return [(arch, self.hash(arch)) for arch in self.enumerate(progress=progress)]
 
     def iter_sample(self, n: int, rng: np.random.Generator) -> Iterator[Architecture]:
+        """``n`` independent draws of ``sample`` (duplicates possible)."""
         for _ in range(n):
             yield self.sample(rng)
 
@@ -206,6 +215,7 @@ class SearchSpace(ABC):
         return (INPUT, *self.ops, OUTPUT)
 
     def node_type_ids(self, arch: Architecture) -> list[int]:
+        """Index of every vertex's label in ``node_types`` (0 input, 1..len(ops) ops, last output)."""
         types = self.node_types
         return [types.index(o) for o in arch.ops]
 
@@ -238,9 +248,12 @@ class SearchSpace(ABC):
         raise ValueError(f"unknown encoding {kind!r}; choose from {', '.join(ENCODINGS)}")
 
     def encode_many(self, archs: Sequence[Architecture], kind: str = "onehot") -> np.ndarray:
+        """``encode`` of each architecture stacked into a float32 array (N, D); vector kinds only."""
         return np.stack([self.encode(a, kind) for a in archs]).astype(np.float32)
 
     def onehot(self, arch: Architecture) -> np.ndarray:
+        """The ``onehot`` encoding: M (M - 1) / 2 adjacency bits of the padded form, then
+        (M - 2) x len(ops) op one-hots of its interior slots (zero for padding), float32."""
         adj, types = self.padded(arch)
         m, k = self.max_vertices, len(self.ops)
         bits = adj[np.triu_indices(m, 1)].astype(np.float32)
@@ -251,9 +264,12 @@ class SearchSpace(ABC):
         return np.concatenate([bits, onehot.ravel()])
 
     def path_length_limit(self) -> int:
+        """Longest op sequence the ``path`` encoding has bits for."""
         return self.max_vertices - 2
 
     def path_encoding(self, arch: Architecture) -> np.ndarray:
+        """BANANAS path encoding: one float32 bit per op sequence of length 0..``path_length_limit``,
+        set when some input -> output path passes exactly those ops; longer paths are dropped."""
         k, limit = len(self.ops), self.path_length_limit()
         offsets = np.cumsum([0] + [k**length for length in range(limit + 1)])
         out = np.zeros(offsets[-1], dtype=np.float32)

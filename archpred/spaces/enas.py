@@ -22,6 +22,8 @@ N_LAYERS = 6
 
 @dataclass(frozen=True)
 class ENASArch(Architecture):
+    """An ENAS macro architecture: ``layers[i] = (op, s_0, ..., s_{i-1})``, op in 0..5, skip bits 0/1."""
+
     space = "enas"
     layers: tuple[tuple[int, ...], ...]
 
@@ -54,6 +56,8 @@ class ENASArch(Architecture):
 
 
 class ENASSpace(SearchSpace):
+    """The 6-layer ENAS macro space of D-VAE and SVGe; ``key`` is the D-VAE text form."""
+
     name = "enas"
     ops = ENAS_OPS
     max_vertices = N_LAYERS + 2
@@ -106,18 +110,22 @@ class ENASSpace(SearchSpace):
         return ENASArch(tuple(layers))
 
     def key(self, arch: ENASArch) -> str:
+        """The D-VAE text form of the layers (``ENASArch.string``)."""
         return arch.string
 
     def sample(self, rng: np.random.Generator) -> ENASArch:
+        """Uniform: every layer's op and every skip bit drawn independently."""
         return ENASArch(
             tuple((int(rng.integers(len(ENAS_OPS))), *rng.integers(0, 2, size=i).tolist()) for i in range(N_LAYERS))
         )
 
     def mutate(self, arch: ENASArch, rng: np.random.Generator) -> ENASArch:
+        """A uniformly chosen one of ``neighbours(arch)``."""
         neighbours = self.neighbours(arch)
         return neighbours[int(rng.integers(len(neighbours)))]
 
     def neighbours(self, arch: ENASArch) -> list[ENASArch]:
+        """Every architecture with one layer's op changed or one skip bit flipped."""
         out = []
         for i, layer in enumerate(arch.layers):
             for op in range(len(ENAS_OPS)):
@@ -134,4 +142,5 @@ class ENASSpace(SearchSpace):
         return ENASArch(arch.layers[:i] + (layer,) + arch.layers[i + 1 :])
 
     def path_length_limit(self) -> int:
+        """Paths of up to 3 ops get bits; longer ones are left out."""
         return 3  # 6 ops: longer paths would give 6**6 features

@@ -63,6 +63,8 @@ class MacroArch(Architecture):
 
 
 class MacroSpace(SearchSpace):
+    """The NAS-Bench-Macro space (6,561 networks); ``key`` is the 8-digit benchmark key."""
+
     name = "macro"
     ops = MACRO_OPS
     max_vertices = N_LAYERS + 2
@@ -149,13 +151,16 @@ class MacroSpace(SearchSpace):
 
     # -- identity -------------------------------------------------------------------------
     def key(self, arch: MacroArch) -> str:
+        """The benchmark's 8-digit key."""
         return arch.key
 
     # -- exploration ----------------------------------------------------------------------
     def sample(self, rng: np.random.Generator) -> MacroArch:
+        """Uniform over the 6,561 networks: each layer's choice drawn independently."""
         return MacroArch(tuple(int(c) for c in rng.integers(0, len(MACRO_OPS), size=N_LAYERS)))
 
     def mutate(self, arch: MacroArch, rng: np.random.Generator) -> MacroArch:
+        """One random layer given a different random choice."""
         layer = int(rng.integers(N_LAYERS))
         choices = [c for c in range(len(MACRO_OPS)) if c != arch.choices[layer]]
         new = list(arch.choices)
@@ -163,6 +168,7 @@ class MacroSpace(SearchSpace):
         return MacroArch(tuple(new))
 
     def neighbours(self, arch: MacroArch) -> list[MacroArch]:
+        """The 16 networks with one layer's choice changed."""
         out = []
         for layer in range(N_LAYERS):
             for c in range(len(MACRO_OPS)):

@@ -48,6 +48,7 @@ class NB101Cell(Architecture):
 
     @property
     def num_edges(self) -> int:
+        """Number of edges (NB-101 allows at most 9)."""
         return sum(map(sum, self.adjacency_))
 
     def __repr__(self) -> str:
@@ -172,6 +173,8 @@ class NB101Space(SearchSpace):
         raise RuntimeError("mutation found no valid new cell")  # pragma: no cover
 
     def neighbours(self, arch: NB101Cell) -> list[NB101Cell]:
+        """Valid cells one edit away, one per hash: an interior op changed, or one edge of the
+        7-vertex padded form flipped (which can add a vertex, labelled conv3x3)."""
         adj, ops = self._padded_spec(arch, None)
         found: dict[str, NB101Cell] = {}
         own = self.hash(arch)

