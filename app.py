@@ -4,6 +4,8 @@ from pathlib import Path
 
 import streamlit as st
 
+from archpred.app import ui
+
 ROOT = Path(__file__).parent
 # (file, title, icon); a page whose file is absent is left out of the menu.
 PAGES = [
@@ -17,4 +19,5 @@ PAGES = [
 
 st.set_page_config(page_title="archpred", page_icon=":material/hub:", layout="wide")
 pages = [st.Page(path, title=title, icon=icon) for path, title, icon in PAGES if (ROOT / path).exists()]
+ui.device_sidebar()
 st.navigation(pages).run()

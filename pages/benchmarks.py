@@ -4,7 +4,7 @@ import numpy as np
 import plotly.express as px
 import streamlit as st
 
-from archpred.app import cache
+from archpred.app import cache, state, ui
 from archpred.app.draw import cell_figure
 
 st.title("Benchmarks")
@@ -16,10 +16,7 @@ dataset = None
 if name == "nb201":
     dataset = right.selectbox("Dataset", ["cifar10", "cifar100", "imagenet16-120"], key="bench_dataset")
 
-bench, error = cache.try_benchmark(name, dataset)
-if bench is None:
-    st.error(error)
-    st.stop()
+bench = ui.benchmark_or_stop(name, dataset)
 
 acc = bench.accuracy
 c1, c2, c3, c4 = st.columns(4)
@@ -62,5 +59,5 @@ if rows:
     st.plotly_chart(cell_figure(arch, title=f"{bench.keys[i]}  ({bench.target} = {acc[i]:.4f})"), width="stretch")
     st.json(bench.record(i), expanded=False)
     if st.button("Open in cell editor", key="bench_open"):
-        st.session_state["editor_incoming"] = {"space": bench.space.name, "arch": arch.to_dict()}
+        state.send_to_editor(bench.space.name, arch)
         st.switch_page("pages/cell_editor.py")

@@ -1,10 +1,9 @@
 """Latent walk: decoded cells along a line between two cells, or on a circle around one."""
 
 import numpy as np
-import plotly.express as px
 import streamlit as st
 
-from archpred.app import vae_cache
+from archpred.app import cache, latent, ui
 from archpred.app.draw import cell_figure
 from archpred.errors import InvalidArchitecture
 
@@ -15,47 +14,30 @@ st.caption(
 )
 
 c1, c2, c3 = st.columns(3)
-kind = c1.selectbox("Model", vae_cache.KINDS, key="walk_kind")
-spaces = vae_cache.available_spaces(kind)
-if not spaces:
-    st.error(f"No trained {kind} model. Train one with: python -m archpred train vae --kind {kind} --space nb201")
-    st.stop()
-bench_name = c2.selectbox("Benchmark", spaces, key="walk_bench")
+kind = c1.selectbox("Model", latent.KINDS, key="walk_kind")
+bench_name = c2.selectbox("Benchmark", latent.spaces_or_stop(kind), key="walk_bench")
 mode = c3.radio("Walk", ["Line between two cells", "Circle around a cell"], key="walk_mode", horizontal=True)
 
-bench, vae = vae_cache.benchmark_and_vae_or_stop(kind, bench_name)
+device = ui.device_or_stop()
+bench, vae = latent.benchmark_and_vae_or_stop(kind, bench_name, device)
 space = bench.space
-tag = vae_cache.model_tag(kind, space.name)
+tag = cache.vae_tag(kind, space.name)
+latent.default_walk_ends(bench)
 
-
-def cell_text(i: int) -> str:
-    return bench.archs[int(i)].to_json()
-
-
-for name, row in (("a", int(np.nanargmax(bench.accuracy))), ("b", int(np.argsort(bench.accuracy)[len(bench) // 2]))):
-    key = f"walk_{bench_name}_{name}"
-    if key not in st.session_state:
-        st.session_state[key] = cell_text(row)
-
-editor_text = st.session_state.get(f"editor_json_{space.name}")
 b1, b2, b3 = st.columns(3)
 if b1.button("Random cells from the table", key="walk_random"):
-    st.session_state["walk_seed"] = st.session_state.get("walk_seed", 0) + 1
-    rng = np.random.default_rng(st.session_state["walk_seed"])
-    for name in "ab":
-        st.session_state[f"walk_{bench_name}_{name}"] = cell_text(rng.integers(len(bench)))
+    latent.random_walk_ends(bench)
 if b2.button("Best and median cells", key="walk_defaults"):
-    for name in "ab":
-        st.session_state.pop(f"walk_{bench_name}_{name}", None)
+    latent.reset_walk_ends(bench)
     st.rerun()
-if editor_text and b3.button("Start from the cell editor's cell", key="walk_from_editor"):
-    st.session_state[f"walk_{bench_name}_a"] = editor_text
+if b3.button("Start from the current cell", key="walk_from_editor", help="The cell editor's cell of this space"):
+    latent.start_from_current_cell(bench)
 
 left, right = st.columns(2)
-text_a = left.text_area("Cell A (JSON, or an NB-201 string)", key=f"walk_{bench_name}_a", height=110)
+text_a = left.text_area("Cell A (JSON, or an NB-201 string)", key=latent.walk_key(bench_name, "a"), height=110)
 text_b = None
 if mode.startswith("Line"):
-    text_b = right.text_area("Cell B", key=f"walk_{bench_name}_b", height=110)
+    text_b = right.text_area("Cell B", key=latent.walk_key(bench_name, "b"), height=110)
     steps = right.slider("Steps", 3, 24, 9, key="walk_steps")
 else:
     steps = right.slider("Points on the circle", 4, 36, 12, key="walk_circle_steps")
@@ -73,20 +55,17 @@ if cell_b is not None:
     z = vae.line(cell_a, cell_b, steps)
 else:
     z = vae.circle_points(cell_a, int(steps), np.random.default_rng(int(seed)), radius=float(radius))
-frame, decoded = vae_cache.walk_table(vae, kind, bench_name, tag, z)
+frame, decoded = latent.walk_table(vae, kind, bench_name, tag, z, device)
 
-valid = int(frame["valid"].sum())
 m1, m2, m3 = st.columns(3)
-m1.metric("Valid decodes", f"{valid} / {len(frame)}")
+m1.metric("Valid decodes", f"{int(frame['valid'].sum())} / {len(frame)}")
 m2.metric("Distinct cells", len({space.key(a) for a in decoded if a is not None}))
 m3.metric("Best predicted", f"{frame['predicted accuracy'].max():.4f}")
-
-fig = px.line(frame, x="step", y=["predicted accuracy", "real accuracy"], markers=True, title="Accuracy along the walk")
-fig.update_layout(height=300, margin={"t": 40, "b": 10}, yaxis_title="accuracy")
-st.plotly_chart(fig, key="walk_plot")
+st.plotly_chart(latent.walk_figure(frame), key="walk_plot")
 st.dataframe(frame, hide_index=True, key="walk_table")
 
 st.subheader("Decoded cells")
+latent.open_step_in_editor(space.name, decoded)
 cols = st.columns(4)
 for i, arch in enumerate(decoded):
     with cols[i % 4]:

@@ -24,6 +24,9 @@ def test_nb201_datasets(dataset):
 
 
 def test_missing_data_is_an_inline_error(tmp_path, monkeypatch):
+    from archpred.app import cache
+
+    cache.benchmark.clear()  # another test in this process may have loaded ENAS already
     monkeypatch.setenv("ARCHPRED_DATA_DIR", str(tmp_path))
     at = AppTest.from_file(PAGE, default_timeout=90)
     at.run()

@@ -2,6 +2,7 @@
 
 from streamlit.testing.v1 import AppTest
 
+from archpred.app import state
 from tests.conftest import ROOT
 
 PAGE = str(ROOT / "pages" / "cell_editor.py")
@@ -15,7 +16,8 @@ def test_default_cell_is_the_best_nb101_cell():
     at = page()
     assert not at.exception
     assert any("0.9491" in s.value for s in at.success)
-    assert at.session_state["editor_cell"]["space"] == "nb101"
+    assert at.session_state[state.LATEST_KEY] == "nb101"
+    assert "nb101" in at.session_state[state.CELLS_KEY]
 
 
 def test_invalid_cells_show_inline_errors_not_tracebacks():
@@ -53,7 +55,7 @@ def test_switch_space_random_and_mutate():
 def test_incoming_cell_from_another_page():
     at = AppTest.from_file(PAGE, default_timeout=90)
     s = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|"
-    at.session_state["editor_incoming"] = {"space": "nb201", "arch": {"arch": s}}
+    at.session_state[state.INCOMING_KEY] = {"space": "nb201", "arch": {"arch": s}}
     at.run()
     assert not at.exception and s in at.text_area(key="editor_json_nb201").value
 
@@ -65,3 +67,11 @@ def test_nb201_form_builds_a_cell():
     at.button(key="editor_nb201_use").click().run()
     assert not at.exception
     assert "|skip_connect~0|+|nor_conv_3x3~0|" in at.text_area(key="editor_json_nb201").value
+
+
+def test_a_bad_incoming_cell_is_an_inline_error():
+    at = AppTest.from_file(PAGE, default_timeout=90)
+    at.session_state[state.INCOMING_KEY] = {"space": "nb201", "arch": {"arch": "|bogus~0|"}}
+    at.run()
+    assert not at.exception
+    assert any("not valid" in e.value for e in at.error)

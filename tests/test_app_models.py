@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 from streamlit.testing.v1 import AppTest
 
 from archpred.predictors import make_predictor
-from archpred.predictors.store import saved_models, user_dir
+from archpred.predictors.store import read_header, saved_models, user_dir
 from tests.conftest import ROOT
 
 PAGE = str(ROOT / "pages" / "models.py")
@@ -37,8 +38,12 @@ def test_train_tiny_random_forest_and_list_it():
     result = at.session_state["models_result"]
     assert result["y_pred"].shape == (200,) and "kendall_tau" in result["metrics"]
     assert any(s.path.stem == "apptest-rf" for s in saved_models("nb201")), result["path"]
+    listed = [set(d.value["model"]) for d in at.dataframe if "model" in d.value]
+    assert any("apptest-rf" in models for models in listed)  # the cached listing refreshed on save
+    at.selectbox(key="models_eval_choice").select("apptest-rf").run()
     at.button(key="models_eval").click().run()
-    assert not at.exception
+    assert not at.exception and not at.error
+    assert at.session_state["models_eval_result"][0] == "apptest-rf"
 
 
 def test_train_tiny_mlp_with_progress():
@@ -62,21 +67,60 @@ def test_bad_model_name_is_an_inline_error():
     assert any("model name" in e.value for e in at.error)
 
 
-def test_predictions_panel_with_a_corrupt_file():
-    from archpred.app.panels.predictions import predictions_table
+def _fitted_forest():
     from archpred.spaces import get_space
 
     space = get_space("nb201")
     rng = np.random.default_rng(0)
     archs = [space.sample(rng) for _ in range(20)]
-    model = make_predictor("random-forest", n_estimators=3).fit(archs, rng.uniform(0.5, 0.9, 20))
+    return make_predictor("random-forest", n_estimators=3).fit(archs, rng.uniform(0.5, 0.9, 20)), archs
+
+
+def test_predictions_panel_reports_a_corrupt_predictor_file():
+    """A file with a predictor header but a broken body is listed, fails to load, and is
+    reported as a problem while the good models still predict; a file that is not a
+    predictor at all is not listed (and so not a problem)."""
+    from archpred.app.panels.predictions import predictions_table
+
+    model, archs = _fitted_forest()
     model.save(user_dir(create=True) / "nb201-panel-rf.pt")
-    (user_dir() / "nb201-broken.pt").write_bytes(b"garbage")
+    header = {"format": "archpred-predictor", "version": 1, "name": "random-forest", "space": "nb201"}
+    torch.save({**header, "seed": 0, "config": "{}", "state": {}}, user_dir() / "nb201-broken-body.pt")
+    (user_dir() / "nb201-garbage.pt").write_bytes(b"garbage")
     table, problems = predictions_table("nb201", archs[0])
     assert "nb201-panel-rf" in set(table["model"])
     assert np.isfinite(table["predicted"]).all()
-    # the garbage file is not a predictor file at all, so it is not listed (and not an error)
-    assert not any("broken" in p for p in problems)
+    assert "nb201-broken-body" not in set(table["model"])
+    assert any(p.startswith("nb201-broken-body.pt: ") and "corrupt" in p for p in problems), problems
+    assert not any("garbage" in p for p in problems)
+
+
+def test_read_header_is_lazy_and_strict(tmp_path):
+    model, _ = _fitted_forest()
+    path = model.save(tmp_path / "m.pt")
+    assert read_header(path) == ("random-forest", "nb201")
+    (tmp_path / "g.pt").write_bytes(b"garbage")
+    torch.save({"format": "something-else", "name": "x", "space": "nb201"}, tmp_path / "f.pt")
+    torch.save([1, 2, 3], tmp_path / "l.pt")
+    assert read_header(tmp_path / "g.pt") is None
+    assert read_header(tmp_path / "f.pt") is None
+    assert read_header(tmp_path / "l.pt") is None
+
+
+def test_saved_model_listing_is_cached_until_a_file_changes(monkeypatch):
+    from archpred.app import cache
+    from archpred.predictors import store
+
+    calls = []
+    real = store.read_header
+    monkeypatch.setattr(store, "read_header", lambda path: calls.append(path) or real(path))
+    first = cache.saved_models()
+    read = len(calls)
+    assert cache.saved_models() == first and len(calls) == read  # a rerun reads no header
+    model, _ = _fitted_forest()
+    model.save(user_dir(create=True) / "nb201-listing-new.pt")
+    assert any(s.path.stem == "nb201-listing-new" for s in cache.saved_models())
+    assert len(calls) > read
 
 
 @pytest.mark.parametrize("space", ["nb201"])

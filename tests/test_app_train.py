@@ -2,6 +2,7 @@
 
 from streamlit.testing.v1 import AppTest
 
+from archpred.app import state
 from tests.conftest import ROOT
 
 PAGE = str(ROOT / "pages" / "train.py")
@@ -28,14 +29,16 @@ def test_trains_the_default_cell():
 
 def test_trains_the_editor_cell_and_survives_a_bad_one():
     at = AppTest.from_file(PAGE, default_timeout=120)
-    at.session_state["editor_cell"] = {"space": "macro", "arch": {"arch": "01200120"}}
+    at.session_state[state.CELLS_KEY] = {"macro": {"arch": "01200120"}}
+    at.session_state[state.LATEST_KEY] = "macro"
     at.run()
     assert not at.exception and any("01200120" in m.value for m in at.markdown)
     _tiny(at).button(key="train_start").click().run()
     assert not at.exception and at.session_state["train_result"]["key"] == "01200120"
 
     bad = AppTest.from_file(PAGE, default_timeout=120)
-    bad.session_state["editor_cell"] = {"space": "macro", "arch": {"arch": "0120"}}
+    bad.session_state[state.CELLS_KEY] = {"macro": {"arch": "0120"}}
+    bad.session_state[state.LATEST_KEY] = "macro"
     bad.run()
     assert not bad.exception and any("cannot be used" in w.value for w in bad.warning)
 

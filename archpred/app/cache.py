@@ -1,15 +1,38 @@
-"""Cached loaders shared by all pages: models in ``st.cache_resource``, arrays in ``st.cache_data``."""
+"""Every cache of the app: models in ``st.cache_resource``, arrays in ``st.cache_data``, and the
+slow 2-D projections also on disk under ``cache_dir("app", ...)`` (t-SNE and UMAP take minutes).
+
+No other module of the app caches. Keys carry what the value depends on: a file's path,
+modification time and size for anything loaded from a file, and the resolved device
+(``"cpu"``, ``"cuda:0"``) for anything that runs a model. ``try_*`` functions turn a missing
+or unreadable file into ``(None, message)`` for an inline error.
+"""
 
 from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 import streamlit as st
 
+from archpred.artifacts import atomic_write
 from archpred.data import BENCHMARKS, Benchmark, load_benchmark
 from archpred.errors import ArchpredError
+from archpred.paths import cache_dir
+from archpred.predictors import Predictor, store
+from archpred.vae.projection import project
+
+if TYPE_CHECKING:  # torch and the VAEs load on first use, so the Benchmarks page starts fast
+    from archpred.vae.model import GraphVAE
+
+FIT_SIZE = 1000  # labelled cells behind the latent pages' "predicted accuracy"
+FOREST_TREES = 100  # fewer than the bench's 200: the app fits it while the user waits
 
 
+# -- benchmarks ------------------------------------------------------------------------------
 @st.cache_resource(show_spinner="Loading benchmark ...")
 def benchmark(name: str, dataset: str | None = None) -> Benchmark:
     """A benchmark table, loaded once per process (read-only: never mutate it)."""
@@ -30,12 +53,161 @@ def benchmark_frame(name: str, dataset: str | None = None) -> pd.DataFrame:
     return benchmark(name, dataset).to_frame()
 
 
-@st.cache_data(show_spinner=False)
-def histogram_counts(name: str, dataset: str | None, metric: str, bins: int = 60) -> tuple[np.ndarray, np.ndarray]:
-    values = benchmark(name, dataset)[metric]
-    values = values[np.isfinite(values)]
-    return np.histogram(values, bins=bins)
-
-
 def benchmark_names() -> list[str]:
     return list(BENCHMARKS)
+
+
+# -- saved predictors --------------------------------------------------------------------------
+@st.cache_data(show_spinner=False, max_entries=16)
+def _saved_models(files: tuple[tuple[str, int, int], ...], space: str | None) -> list[store.SavedModel]:
+    return store.saved_models(space)
+
+
+def saved_models(space: str | None = None) -> list[store.SavedModel]:
+    """Shipped and saved predictors (of ``space``); headers are read again only when a model
+    file is added, replaced or removed (the key is every file's path, mtime and size)."""
+    return _saved_models(store.fingerprint(), space)
+
+
+@st.cache_resource(show_spinner="Loading predictor ...", max_entries=32)
+def _predictor(path: str, mtime_ns: int, size: int, device: str) -> Predictor:
+    return Predictor.load(path, device=device)
+
+
+def predictor(path: str | Path, device: str) -> Predictor:
+    """A saved predictor on ``device``, loaded once per file version and device."""
+    stat = Path(path).stat()
+    return _predictor(str(path), stat.st_mtime_ns, stat.st_size, device)
+
+
+def try_predictor(path: str | Path, device: str) -> tuple[Predictor | None, str | None]:
+    try:
+        return predictor(path, device), None
+    except (ArchpredError, OSError, ValueError) as err:
+        return None, str(err)
+
+
+# -- graph VAEs --------------------------------------------------------------------------------
+def vae_file(kind: str, space: str) -> Path | None:
+    """The model file ``load_vae`` would use (a user's model before the shipped one)."""
+    from archpred.vae.model import default_paths
+
+    return next((p for p in default_paths(kind, space) if p.exists()), None)
+
+
+def vae_tag(kind: str, space: str) -> str:
+    """Short id of the model file in use (disk caches depend on it)."""
+    path = vae_file(kind, space)
+    stat = path.stat()
+    return hashlib.md5(f"{path}:{stat.st_size}:{stat.st_mtime}".encode()).hexdigest()[:10]
+
+
+@st.cache_resource(show_spinner="Loading graph VAE ...", max_entries=8)
+def _vae(kind: str, space: str, path: str, mtime: float, device: str) -> GraphVAE:
+    from archpred.vae.model import load_vae
+
+    return load_vae(kind, space, path=path, device=device)
+
+
+def try_vae(kind: str, space: str, device: str) -> tuple[GraphVAE | None, str | None]:
+    """``(vae, None)``, or ``(None, message)`` saying how to train the missing model."""
+    path = vae_file(kind, space)
+    if path is None:
+        return None, (
+            f"No trained {kind} model for {space}. Train one with: "
+            f"python -m archpred train vae --kind {kind} --space {space}"
+        )
+    try:
+        return _vae(kind, space, str(path), path.stat().st_mtime, device), None
+    except (ArchpredError, OSError, ValueError) as err:
+        return None, str(err)
+
+
+def _save_npy(path: Path, x: np.ndarray) -> None:
+    atomic_write(path, lambda tmp: np.save(tmp, x))
+
+
+@st.cache_data(show_spinner="Embedding all cells ...", max_entries=8)
+def embeddings(kind: str, bench_name: str, tag: str, device: str) -> np.ndarray:
+    """Graph embeddings of every cell of a benchmark (``tag`` keys the model version). The disk
+    copy is shared by devices: they differ only in float rounding."""
+    path = cache_dir("app", "embeddings") / f"{bench_name}_{kind}_{tag}.npy"
+    if path.exists():
+        return np.load(path)
+    bench = benchmark(bench_name)
+    vae, error = try_vae(kind, bench.space.name, device)
+    if vae is None:
+        raise ArchpredError(error)
+    x = vae.embed(bench.archs).astype(np.float32)
+    _save_npy(path, x)
+    return x
+
+
+def _projection_file(kind: str, bench_name: str, method: str, tag: str, n: int) -> Path:
+    return cache_dir("app", "projections") / f"{bench_name}_{kind}_{tag}_{method.lower()}_{n}.npy"
+
+
+def has_projection(kind: str, bench_name: str, method: str, tag: str, n: int) -> bool:
+    """Whether the projection of ``n`` cells is on disk already (else it takes a while)."""
+    return _projection_file(kind, bench_name, method, tag, n).exists()
+
+
+def projection(kind: str, bench_name: str, method: str, tag: str, rows: np.ndarray, device: str) -> np.ndarray:
+    """The 2-D projection of the embedded ``rows``, from the disk cache or computed and stored."""
+    path = _projection_file(kind, bench_name, method, tag, len(rows))
+    if path.exists():
+        found = np.load(path)
+        if len(found) == len(rows):
+            return found
+    xy = project(embeddings(kind, bench_name, tag, device)[rows], method).astype(np.float32)
+    _save_npy(path, xy)
+    return xy
+
+
+@st.cache_resource(show_spinner="Fitting an accuracy regressor on the latent space ...", max_entries=8)
+def latent_regressor(kind: str, bench_name: str, tag: str, device: str) -> Any:
+    """The embedding forest (``vae.regressor``) on ``FIT_SIZE`` random labelled cells."""
+    from archpred.vae.regressor import fit_embedding_forest
+
+    x = embeddings(kind, bench_name, tag, device)
+    y = benchmark(bench_name).accuracy
+    ok = np.flatnonzero(np.isfinite(y))
+    rows = np.random.default_rng(0).choice(ok, min(FIT_SIZE, len(ok)), replace=False)
+    return fit_embedding_forest(x[rows], y[rows], seed=0, n_estimators=FOREST_TREES)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def predicted_accuracy(kind: str, bench_name: str, tag: str, device: str) -> np.ndarray:
+    """The latent regressor's accuracy of every cell of the benchmark."""
+    return latent_regressor(kind, bench_name, tag, device).predict(embeddings(kind, bench_name, tag, device))
+
+
+# -- networks of cells -------------------------------------------------------------------------
+@st.cache_data(show_spinner=False, max_entries=256)
+def network_counts(space_name: str, arch_json: str) -> tuple[int, int]:
+    """(trainable parameters, multiply-adds) of the benchmark-size network."""
+    from archpred.networks import expected_flops, expected_params
+    from archpred.spaces import get_space
+
+    arch = get_space(space_name).cell(**json.loads(arch_json))
+    return expected_params(arch), expected_flops(arch)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def network_graph(space_name: str, arch_json: str, width: int | None = None) -> dict:
+    """The traced computation graph as plain lists (cacheable)."""
+    from archpred.networks import build_network, to_computation_graph
+    from archpred.networks.graph import OP_TYPES
+    from archpred.spaces import get_space
+    from archpred.training import seeded
+
+    arch = get_space(space_name).cell(**json.loads(arch_json))
+    with seeded(0):
+        net = build_network(arch, **({"width": width} if width else {}))
+    data = to_computation_graph(net)
+    return {
+        "ops": list(data.ops),
+        "names": list(data.names),
+        "edges": data.edge_index.t().tolist(),
+        "features": data.x[:, len(OP_TYPES) :].tolist(),
+    }

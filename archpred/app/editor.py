@@ -1,4 +1,5 @@
-"""Logic of the cell editor page: defaults, form values <-> cells, benchmark lookups."""
+"""Logic of the cell editor page: defaults, form values <-> cells, the build forms, the
+hand-over of cells (through ``state``) and benchmark lookups."""
 
 from __future__ import annotations
 
@@ -6,7 +7,10 @@ import json
 from typing import Any
 
 import numpy as np
+import pandas as pd
+import streamlit as st
 
+from archpred.app import cache, state
 from archpred.errors import InvalidArchitecture
 from archpred.spaces import Architecture, get_space
 
@@ -45,6 +49,7 @@ DEFAULT_CELLS = {
 
 
 def default_text(space: str) -> str:
+    """JSON of the space's default cell (the best one of its benchmark, where known)."""
     return json.dumps(DEFAULT_CELLS.get(space, {}))
 
 
@@ -63,19 +68,126 @@ def nb101_from_form(ops: list[str], edges: np.ndarray) -> str:
 
 
 def random_text(space: str, seed: int) -> str:
+    """JSON of a random cell of ``space``."""
     arch = get_space(space).sample(np.random.default_rng(seed))
     return arch.to_json()
 
 
 def mutate_text(space: str, text: str, seed: int) -> str:
+    """JSON of a random mutation of the cell in ``text``."""
     arch = parse_cell(space, text)
     return get_space(space).mutate(arch, np.random.default_rng(seed)).to_json()
 
 
 def summary(space: str, arch: Architecture) -> dict[str, Any]:
+    """Hash, vertex and edge counts, and the vertices NB-101 prunes."""
     s = get_space(space)
     out: dict[str, Any] = {"hash": s.hash(arch), "vertices": arch.num_vertices, "edges": int(arch.matrix.sum())}
     pruned = getattr(arch, "pruned", ())
     if pruned:
         out["pruned vertices"] = list(pruned)
     return out
+
+
+# -- the page's state --------------------------------------------------------------------------
+SPACE_KEY = "editor_space"
+
+
+def take_incoming(spaces: list[str]) -> None:
+    """Open the cell another page sent (``state.send_to_editor``): its space and its text."""
+    try:
+        incoming = state.take_incoming()
+    except InvalidArchitecture as err:
+        st.error(f"The cell sent to the editor is not valid: {err}")
+        return
+    if incoming is not None and incoming[0] in spaces:
+        space, arch = incoming
+        state.set_value(SPACE_KEY, space)
+        state.set_editor_text(space, arch.to_json())
+
+
+def ensure_text(space: str) -> None:
+    """The default cell of ``space`` in the text area, unless it holds something already."""
+    if state.editor_text(space) is None:
+        state.set_editor_text(space, default_text(space))
+
+
+def random_cell(space: str) -> None:
+    state.set_editor_text(space, random_text(space, state.next_seed("editor_seed")))
+
+
+def mutate_cell(space: str) -> None:
+    """Mutate the cell in the text area; an inline error when it is not valid."""
+    try:
+        state.set_editor_text(space, mutate_text(space, state.editor_text(space) or "", state.next_seed("editor_seed")))
+    except InvalidArchitecture as err:
+        st.error(f"Cannot mutate an invalid cell: {err}")
+
+
+def parse_or_stop(space: str, text: str) -> Architecture:
+    """The cell in ``text``, made the current cell of ``space``; an inline error and stop if invalid."""
+    try:
+        arch = parse_cell(space, text)
+    except InvalidArchitecture as err:
+        st.error(f"Invalid cell: {err}")
+        st.stop()
+    state.set_current_cell(space, arch)
+    return arch
+
+
+# -- build forms -------------------------------------------------------------------------------
+NB201_EDGES = ("0→1", "0→2", "1→2", "0→3", "1→3", "2→3")
+
+
+def _nb101_form() -> str | None:
+    n = int(st.number_input("Vertices", 2, 7, 5, key="editor_form_n"))
+    ops = [st.selectbox(f"Vertex {i}", get_space("nb101").ops, key=f"editor_form_op{i}") for i in range(1, n - 1)]
+    labels = ["input", *[f"{i}" for i in range(1, n - 1)], "output"]
+    grid = pd.DataFrame(np.zeros((n, n), dtype=bool), index=labels, columns=labels)
+    st.caption("Tick an edge from the row vertex to the column vertex (upper triangle).")
+    edited = st.data_editor(grid, key=f"editor_form_edges_{n}")
+    if st.button("Use this form", key="editor_form_use"):
+        return nb101_from_form(ops, edited.to_numpy())
+    return None
+
+
+def _nb201_form() -> str | None:
+    space = get_space("nb201")
+    columns = st.columns(len(NB201_EDGES))
+    ops = [
+        col.selectbox(f"Edge {e}", space.ops, index=3, key=f"editor_nb201_{i}")
+        for i, (col, e) in enumerate(zip(columns, NB201_EDGES))
+    ]
+    if st.button("Use this form", key="editor_nb201_use"):
+        return space.cell(ops=ops).to_json()
+    return None
+
+
+FORMS = {"nb101": _nb101_form, "nb201": _nb201_form}
+
+
+def build_form(space: str) -> None:
+    """The space's build form, if it has one; "Use this form" puts its cell in the text area."""
+    form = FORMS.get(space)
+    if form is None:
+        return
+    with st.expander("Build with a form", expanded=False):
+        text = form()
+    if text is not None:
+        state.set_editor_text(space, text)
+        st.rerun()
+
+
+# -- benchmark lookup --------------------------------------------------------------------------
+def show_lookup(space: str, arch: Architecture) -> None:
+    """The cell's row in its space's benchmark, or why there is none."""
+    bench, error = cache.try_benchmark(SPACE_BENCHMARK[space])
+    if bench is None:
+        st.info(f"No benchmark to look up: {error}")
+        return
+    record = bench.lookup(arch)
+    if record is None:
+        st.info(f"Not in the {bench.name} table ({len(bench):,} archs).")
+    else:
+        st.success(f"In {bench.name}: real {bench.target} = {record[bench.target]:.4f}")
+        st.json(record, expanded=False)

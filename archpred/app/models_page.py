@@ -8,13 +8,23 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
 
+from archpred.app import cache, state
+from archpred.data import Benchmark
+from archpred.errors import ArchpredError
 from archpred.metrics import evaluate
-from archpred.predictors import make_predictor, predictor_class
+from archpred.predictors import Predictor, make_predictor, predictor_class
+from archpred.predictors.store import SavedModel, user_dir
 
 TRAINABLE = ("gnn", "neural-predictor", "random-forest", "mlp", "lstm")
 SPACES = ("nb201", "nb101", "enas")
 NAME_RE = re.compile(r"^[A-Za-z0-9_.-]{1,80}$")
+RESULT = "models_result"
+EVAL_RESULT = "models_eval_result"
+EVAL_ROWS, EVAL_SEED = 2000, 12345
+HEADLINE = ("kendall_tau", "spearman", "rmse", "mae")
 
 
 def config_fields(name: str) -> dict[str, Any]:
@@ -34,27 +44,43 @@ def epochs_in_total(name: str, config: dict[str, Any]) -> int:
 
 
 def check_model_name(text: str) -> str:
+    """The file stem to save a model as; ``ValueError`` when it is not a safe name."""
     text = text.strip()
     if not NAME_RE.match(text):
         raise ValueError("model name: 1-80 letters, digits, '.', '_' or '-'")
     return text
 
 
-def train_and_score(bench, name: str, config: dict[str, Any], train_rows, test_rows, seed: int, callbacks=()):
+def split_rows(n_rows: int, train_size: int, test_size: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Random training rows and held-out test rows of a benchmark table."""
+    order = np.random.default_rng(seed).permutation(n_rows)
+    return order[:train_size], order[train_size : train_size + test_size]
+
+
+def train_and_score(
+    bench: Benchmark,
+    name: str,
+    config: dict[str, Any],
+    train_rows: np.ndarray,
+    test_rows: np.ndarray,
+    seed: int,
+    device: str = "auto",
+    callbacks: Any = (),
+) -> tuple[Predictor, np.ndarray, np.ndarray, dict[str, float]]:
     """Fit on ``train_rows`` of a benchmark, score on ``test_rows``; returns model, y_true, y_pred, metrics."""
-    model = make_predictor(name, seed=seed, device="cpu", callbacks=callbacks, **config)
+    model = make_predictor(name, seed=seed, device=device, callbacks=callbacks, **config)
     model.fit([bench.archs[i] for i in train_rows], bench.accuracy[train_rows])
     y_true, y_pred = score(bench, model, test_rows)
     return model, y_true, y_pred, evaluate(y_true, y_pred)
 
 
-def score(bench, model, rows) -> tuple[np.ndarray, np.ndarray]:
+def score(bench: Benchmark, model: Predictor, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(true, predicted) accuracy of the cells in ``rows``."""
     return bench.accuracy[rows], model.predict([bench.archs[i] for i in rows])
 
 
-def scatter(y_true: np.ndarray, y_pred: np.ndarray, title: str):
-    import plotly.graph_objects as go
-
+def scatter(y_true: np.ndarray, y_pred: np.ndarray, title: str) -> go.Figure:
+    """Predicted against true accuracy, with the y = x line."""
     lo = float(min(y_true.min(), y_pred.min()))
     hi = float(max(y_true.max(), y_pred.max()))
     fig = go.Figure()
@@ -65,4 +91,116 @@ def scatter(y_true: np.ndarray, y_pred: np.ndarray, title: str):
 
 
 def metrics_frame(metrics: dict[str, float]) -> pd.DataFrame:
+    """One row per metric."""
     return pd.DataFrame([{"metric": k, "value": v} for k, v in metrics.items()])
+
+
+# -- the Train tab -----------------------------------------------------------------------------
+def options(name: str) -> dict[str, Any]:
+    """The predictor's options as widgets (epochs, loss, ensemble; or trees and features)."""
+    defaults = config_fields(name)
+    config: dict[str, Any] = {}
+    with st.expander("Options", expanded=True):
+        o1, o2, o3 = st.columns(3)
+        if "epochs" in defaults:
+            config["epochs"] = int(o1.number_input("Epochs", 1, 1000, int(defaults["epochs"]), key="models_epochs"))
+            config["loss"] = o2.selectbox("Loss", ["mse", "mse+rank", "rank"], key="models_loss")
+            config["ensemble"] = int(o3.number_input("Ensemble size", 1, 10, 1, key="models_ensemble"))
+        else:
+            config["n_estimators"] = int(o1.number_input("Trees", 1, 1000, 100, key="models_trees"))
+            config["features"] = o2.selectbox("Features", ["wide-depth", "onehot"], key="models_features")
+    return config
+
+
+def _progress(total: int) -> Any:
+    """A progress bar and the epoch callback that advances it."""
+    bar = st.progress(0.0, text="training ...")
+    done = [0]
+
+    def tick(epoch: int, logs: dict[str, float]) -> None:
+        done[0] += 1
+        loss = logs.get("loss")
+        shown = f", loss {loss:.4g}" if loss is not None and loss == loss else ""
+        bar.progress(min(1.0, done[0] / total), text=f"epoch {done[0]}/{total}{shown}")
+
+    return bar, tick
+
+
+def train_and_save(
+    bench: Benchmark,
+    space: str,
+    name: str,
+    config: dict[str, Any],
+    sizes: tuple[int, int],
+    seed: int,
+    model_name: str,
+    device: str,
+) -> None:
+    """Train with a progress bar, save to the user's folder and keep the result for the page;
+    bad input is an inline error."""
+    try:
+        file_name = check_model_name(model_name)
+        train_size, test_size = sizes
+        train_rows, test_rows = split_rows(len(bench), train_size, min(test_size, len(bench) - train_size), seed)
+        bar, tick = _progress(epochs_in_total(name, config))
+        model, y_true, y_pred, metrics = train_and_score(
+            bench, name, config, train_rows, test_rows, seed, device=device, callbacks=[tick]
+        )
+        bar.progress(1.0, text="done")
+        path = model.save(user_dir(create=True) / f"{file_name}.pt")
+    except (ArchpredError, ValueError) as err:
+        st.error(str(err))
+        return
+    title = f"{name} on {space}: {train_size} training cells, {len(test_rows)} test cells ({device})"
+    state.set_result(
+        RESULT, {"title": title, "y_true": y_true, "y_pred": y_pred, "metrics": metrics, "path": str(path)}
+    )
+
+
+def show_result() -> None:
+    """The last training run of the session: where it was saved, headline metrics, scatter."""
+    result = state.result(RESULT)
+    if not result:
+        return
+    st.success(f"Saved {result['path']}")
+    for col, key in zip(st.columns(len(HEADLINE)), HEADLINE):
+        col.metric(key, f"{result['metrics'][key]:.4f}")
+    st.plotly_chart(scatter(result["y_true"], result["y_pred"], result["title"]), key="models_scatter")
+    st.dataframe(metrics_frame(result["metrics"]), hide_index=True)
+
+
+# -- the Saved models tab ----------------------------------------------------------------------
+def saved_frame(models: list[SavedModel]) -> pd.DataFrame:
+    """One row per saved model file."""
+    return pd.DataFrame(
+        [
+            {
+                "model": s.label,
+                "predictor": s.name,
+                "space": s.space,
+                "size (KB)": round(s.size_kb, 1),
+                "file": str(s.path),
+            }
+            for s in models
+        ]
+    )
+
+
+def evaluate_saved(saved: SavedModel, device: str) -> None:
+    """Score a saved model on ``EVAL_ROWS`` random cells of its benchmark and keep the result."""
+    model, error = cache.try_predictor(saved.path, device)
+    target, bench_error = cache.try_benchmark(saved.space)
+    if model is None or target is None:
+        st.error(error or bench_error)
+        return
+    _, rows = split_rows(len(target), 0, EVAL_ROWS, EVAL_SEED)
+    y_true, y_pred = score(target, model, rows)
+    state.set_result(EVAL_RESULT, (saved.label, y_true, y_pred, evaluate(y_true, y_pred)))
+
+
+def show_evaluation() -> None:
+    evaluated = state.result(EVAL_RESULT)
+    if evaluated:
+        label, y_true, y_pred, metrics = evaluated
+        st.plotly_chart(scatter(y_true, y_pred, label), key="models_eval_scatter")
+        st.dataframe(metrics_frame(metrics), hide_index=True)

@@ -1,14 +1,19 @@
 """Where trained predictors live: shipped defaults in ``assets/predictors`` and the user's
-models in ``$ARCHPRED_CACHE_DIR/predictors``. Files are ``{space}-{name}[-{tag}].pt``."""
+models in ``$ARCHPRED_CACHE_DIR/predictors``. Files are ``{space}-{name}[-{tag}].pt``.
+
+Listing them reads only each file's header: ``torch.load(..., mmap=True)`` maps the tensor
+data instead of reading it, so a header costs the same for a 1 MB and a 100 MB model. The
+app caches the listing on ``fingerprint()`` (every file's path, mtime and size), so it is
+read again only when a model is saved, replaced or removed.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
 
-import torch
-
 from archpred.paths import ASSETS_DIR, cache_dir
+from archpred.predictors.base import FORMAT
 
 SHIPPED_DIR = ASSETS_DIR / "predictors"
 
@@ -31,30 +36,49 @@ def user_dir(create: bool = False) -> Path:
 
 
 def read_header(path: Path) -> tuple[str, str] | None:
-    """(predictor name, space) of a predictor file, or ``None`` when it is not one."""
+    """(predictor name, space) of a predictor file, or ``None`` when it is not one.
+
+    The tensors are memory-mapped, not read (``mmap=True``), and dropped at once.
+    """
+    import torch
+
     try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception:
+        state = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+    except Exception:  # torch raises many types for corrupt or foreign files
         return None
-    if not isinstance(state, dict) or state.get("format") != "archpred-predictor":
+    if not isinstance(state, dict) or state.get("format") != FORMAT:
         return None
     return str(state.get("name")), str(state.get("space"))
 
 
-def saved_models(space: str | None = None, include_user: bool = True) -> list[SavedModel]:
-    """Every readable predictor file, shipped ones first; ``space`` filters."""
+def model_files(include_user: bool = True) -> list[tuple[Path, bool]]:
+    """``(path, shipped)`` of every ``*.pt`` file in the model folders, shipped ones first."""
     folders = [(SHIPPED_DIR, True)]
     if include_user:
         folders.append((user_dir(), False))
+    return [(path, shipped) for folder, shipped in folders if folder.is_dir() for path in sorted(folder.glob("*.pt"))]
+
+
+def fingerprint(include_user: bool = True) -> tuple[tuple[str, int, int], ...]:
+    """``(path, mtime_ns, size)`` of every model file: changes whenever a model is saved."""
     out = []
-    for folder, shipped in folders:
-        if not folder.is_dir():
+    for path, _ in model_files(include_user):
+        try:
+            stat = path.stat()
+        except OSError:  # removed while listing
             continue
-        for path in sorted(folder.glob("*.pt")):
-            header = read_header(path)
-            if header is None or (space is not None and header[1] != space):
-                continue
-            out.append(SavedModel(path, header[0], header[1], shipped, path.stat().st_size / 1024))
+        out.append((str(path), stat.st_mtime_ns, stat.st_size))
+    return tuple(out)
+
+
+def saved_models(space: str | None = None, include_user: bool = True) -> list[SavedModel]:
+    """Every readable predictor file, shipped ones first; ``space`` filters."""
+    out = []
+    for path, shipped in model_files(include_user):
+        header = read_header(path)
+        if header is None or (space is not None and header[1] != space):
+            continue
+        out.append(SavedModel(path, header[0], header[1], shipped, path.stat().st_size / 1024))
     return out
 
 

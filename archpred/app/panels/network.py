@@ -8,39 +8,10 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from archpred.networks.graph import OP_TYPES
+from archpred.app import cache
+from archpred.spaces import Architecture
 
 INPUT_NOTE = {"nb101": "3x32x32", "nb201": "3x32x32", "enas": "3x32x32", "macro": "3x32x32"}
-
-
-@st.cache_data(show_spinner=False, max_entries=256)
-def network_counts(space_name: str, arch_json: str) -> tuple[int, int]:
-    """(trainable parameters, multiply-adds) of the benchmark-size network."""
-    from archpred.networks import expected_flops, expected_params
-    from archpred.spaces import get_space
-
-    arch = get_space(space_name).cell(**json.loads(arch_json))
-    return expected_params(arch), expected_flops(arch)
-
-
-@st.cache_data(show_spinner=False, max_entries=32)
-def network_graph(space_name: str, arch_json: str, width: int | None = None) -> dict:
-    """The traced computation graph as plain lists (cacheable)."""
-    import torch
-
-    from archpred.networks import build_network, to_computation_graph
-    from archpred.spaces import get_space
-
-    arch = get_space(space_name).cell(**json.loads(arch_json))
-    torch.manual_seed(0)
-    net = build_network(arch, **({"width": width} if width else {}))
-    data = to_computation_graph(net)
-    return {
-        "ops": list(data.ops),
-        "names": list(data.names),
-        "edges": data.edge_index.t().tolist(),
-        "features": data.x[:, len(OP_TYPES) :].tolist(),
-    }
 
 
 def graph_figure(graph: dict, height: int = 520) -> go.Figure:
@@ -86,7 +57,8 @@ def graph_figure(graph: dict, height: int = 520) -> go.Figure:
     return fig
 
 
-def render(space_name: str, arch) -> None:
+def render(space_name: str, arch: Architecture) -> None:
+    """Size, FLOPs and (on demand) the traced computation graph of the cell's network."""
     from archpred.networks import NETWORKS
 
     if space_name not in NETWORKS:
@@ -94,7 +66,7 @@ def render(space_name: str, arch) -> None:
     st.subheader("Network")
     arch_json = json.dumps(arch.to_dict())
     try:
-        params, flops = network_counts(space_name, arch_json)
+        params, flops = cache.network_counts(space_name, arch_json)
     except ValueError as err:
         st.error(f"Cannot build the network: {err}")
         return
@@ -108,7 +80,7 @@ def render(space_name: str, arch) -> None:
     with st.expander("Computation graph (torch.fx)"):
         if st.toggle("Trace and draw it", key="editor_network_graph"):
             try:
-                graph = network_graph(space_name, arch_json)
+                graph = cache.network_graph(space_name, arch_json)
             except ValueError as err:
                 st.error(f"Cannot trace the network: {err}")
                 return

@@ -6,14 +6,15 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from archpred.app import predictor_cache
+from archpred.app import cache, editor, ui
+from archpred.spaces import Architecture
 
 
-def predictions_table(space_name: str, arch) -> tuple[pd.DataFrame, list[str]]:
+def predictions_table(space_name: str, arch: Architecture, device: str = "cpu") -> tuple[pd.DataFrame, list[str]]:
     """One row per readable predictor file of the space; unreadable files are reported apart."""
     rows, problems = [], []
-    for saved in predictor_cache.models_for(space_name):
-        model, error = predictor_cache.try_load(saved.path)
+    for saved in cache.saved_models(space_name):
+        model, error = cache.try_predictor(saved.path, device)
         if model is None:
             problems.append(f"{saved.path.name}: {error}")
             continue
@@ -26,16 +27,18 @@ def predictions_table(space_name: str, arch) -> tuple[pd.DataFrame, list[str]]:
     return pd.DataFrame(rows, columns=["model", "predictor", "predicted"]), problems
 
 
-def render(space_name: str, arch) -> None:
+def render(space_name: str, arch: Architecture) -> None:
+    """The predictions table, the real accuracy beside it when the cell is in the benchmark."""
     st.subheader("Predicted accuracy")
-    table, problems = predictions_table(space_name, arch)
+    device = ui.device_or_error()
+    if device is None:
+        return
+    table, problems = predictions_table(space_name, arch, device)
     for problem in problems:
         st.warning(f"Skipped a predictor file: {problem}")
     if table.empty:
         st.info(f"No trained predictor for {space_name} yet: train one on the Models page.")
         return
-    from archpred.app import cache, editor
-
     bench, _ = cache.try_benchmark(editor.SPACE_BENCHMARK.get(space_name, space_name))
     real = None
     if bench is not None:

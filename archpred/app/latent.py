@@ -1,0 +1,186 @@
+"""The latent-space pages (embedding map, latent walk): model choice, tables and figures.
+
+Cached work (VAE loading, embeddings, projections, the latent regressor) is in ``cache``; the
+projection itself in ``archpred.vae.projection``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import plotly.express as px
+import plotly.graph_objects as go
+import streamlit as st
+
+from archpred.app import cache, state, ui
+from archpred.data import Benchmark
+from archpred.errors import InvalidArchitecture
+from archpred.spaces import Architecture
+from archpred.vae.projection import PROJECTIONS
+
+KINDS = ("svge", "arch2vec")
+SPACES = ("nb201", "nb101", "enas")  # benchmarks whose space has a VAE
+FIT_SIZE = cache.FIT_SIZE
+__all__ = ["FIT_SIZE", "KINDS", "PROJECTIONS", "SPACES"]
+
+
+def available_spaces(kind: str) -> list[str]:
+    """Benchmarks with a trained ``kind`` model for their space."""
+    return [s for s in SPACES if cache.vae_file(kind, s) is not None]
+
+
+def spaces_or_stop(kind: str) -> list[str]:
+    """``available_spaces``; an inline error with the training command when there is none."""
+    spaces = available_spaces(kind)
+    if not spaces:
+        st.error(f"No trained {kind} model. Train one with: python -m archpred train vae --kind {kind} --space nb201")
+        st.stop()
+    return spaces
+
+
+def benchmark_and_vae_or_stop(kind: str, bench_name: str, device: str) -> tuple[Benchmark, Any]:
+    """The benchmark and VAE a page needs; on a problem, an inline error and ``st.stop()``."""
+    bench = ui.benchmark_or_stop(bench_name)
+    vae, error = cache.try_vae(kind, bench.space.name, device)
+    if vae is None:
+        st.error(error)
+        st.stop()
+    return bench, vae
+
+
+def shown_rows(n_total: int, n: int) -> np.ndarray:
+    """The cells shown on a map of ``n`` points (a fixed random subset when smaller than the table)."""
+    if n >= n_total:
+        return np.arange(n_total)
+    return np.sort(np.random.default_rng(0).choice(n_total, n, replace=False))
+
+
+# -- embedding map -----------------------------------------------------------------------------
+def projection(kind: str, bench_name: str, method: str, tag: str, rows: np.ndarray, device: str) -> np.ndarray:
+    """The cached projection, with a spinner when it has to be computed."""
+    if cache.has_projection(kind, bench_name, method, tag, len(rows)):
+        return cache.projection(kind, bench_name, method, tag, rows, device)
+    with st.spinner(f"Computing the {method} projection of {len(rows):,} embeddings (cached on disk afterwards) ..."):
+        return cache.projection(kind, bench_name, method, tag, rows, device)
+
+
+def map_figure(
+    bench: Benchmark, xy: np.ndarray, rows: np.ndarray, values: np.ndarray, colour: str, kind: str, method: str
+) -> go.Figure:
+    """The scatter of projected cells coloured by ``values`` (one per table row)."""
+    frame = {"x": xy[:, 0], "y": xy[:, 1], colour: values[rows], "row": rows, "key": [bench.keys[i] for i in rows]}
+    fig = px.scatter(
+        frame,
+        x="x",
+        y="y",
+        color=colour,
+        custom_data=["row"],
+        hover_data=["key"],
+        opacity=0.6,
+        color_continuous_scale="Viridis",
+        title=f"{bench.name}: {kind} embedding, {method} ({len(rows):,} cells)",
+    )
+    fig.update_traces(marker={"size": 4})
+    fig.update_layout(height=560, margin={"t": 40, "b": 10}, xaxis_title=f"{method} 1", yaxis_title=f"{method} 2")
+    return fig
+
+
+def selected_rows(event: Any) -> list[int]:
+    """Table rows of the points selected on the map (click, lasso or box)."""
+    points = event.selection.points if event is not None else []
+    return [int(p["customdata"][0]) for p in points if p.get("customdata")]
+
+
+# -- latent walk -------------------------------------------------------------------------------
+def describe(arch: Architecture | None) -> str:
+    """One line for a table: NB-201 string, ENAS layers, or NB-101 ops + edge count."""
+    if arch is None:
+        return "invalid"
+    if hasattr(arch, "arch_string"):
+        return arch.arch_string
+    if hasattr(arch, "string"):
+        return arch.string
+    ops = ",".join(o.split("-")[0] for o in arch.ops[1:-1])
+    return f"{arch.num_vertices}v {int(arch.matrix.sum())}e [{ops}]"
+
+
+def walk_key(bench_name: str, end: str) -> str:
+    """Widget key of a walk's end cell text (``end`` is ``"a"`` or ``"b"``)."""
+    return f"walk_{bench_name}_{end}"
+
+
+def default_walk_ends(bench: Benchmark) -> None:
+    """Start a walk from the best cell to the median one, unless the ends were set already."""
+    best = int(np.nanargmax(bench.accuracy))
+    median = int(np.argsort(bench.accuracy)[len(bench) // 2])
+    for end, row in (("a", best), ("b", median)):
+        state.setdefault(walk_key(bench.name, end), bench.archs[row].to_json())
+
+
+def random_walk_ends(bench: Benchmark) -> None:
+    """Two random cells of the table as the ends (a new pair each click)."""
+    rng = np.random.default_rng(state.next_seed("walk_seed"))
+    for end in "ab":
+        state.set_value(walk_key(bench.name, end), bench.archs[int(rng.integers(len(bench)))].to_json())
+
+
+def reset_walk_ends(bench: Benchmark) -> None:
+    state.forget(walk_key(bench.name, "a"), walk_key(bench.name, "b"))
+
+
+def start_from_current_cell(bench: Benchmark) -> None:
+    """Put the current cell of the bench's space (set by the cell editor) at end A."""
+    try:
+        arch = state.current_cell(bench.space.name)
+    except InvalidArchitecture as err:
+        st.error(f"The current cell cannot be used: {err}")
+        return
+    if arch is None:
+        st.info(f"No current {bench.space.name} cell yet: open one in the Cell editor.")
+        return
+    state.set_value(walk_key(bench.name, "a"), arch.to_json())
+
+
+def walk_table(
+    vae: Any, kind: str, bench_name: str, tag: str, z: np.ndarray, device: str
+) -> tuple[pd.DataFrame, list[Architecture | None]]:
+    """Decoded cells along latent points: step, cell, valid, predicted accuracy, real accuracy."""
+    bench = cache.benchmark(bench_name)
+    decoded = vae.decode(z)
+    predicted = cache.latent_regressor(kind, bench_name, tag, device).predict(vae.latent_to_embedding(z))
+    real = []
+    for arch in decoded:
+        row = None if arch is None else bench.index(arch)
+        real.append(np.nan if row is None else float(bench.accuracy[row]))
+    frame = pd.DataFrame(
+        {
+            "step": np.arange(len(z)),
+            "cell": [describe(a) for a in decoded],
+            "valid": [a is not None for a in decoded],
+            "predicted accuracy": predicted,
+            "real accuracy": real,
+        }
+    )
+    return frame, decoded
+
+
+def walk_figure(frame: pd.DataFrame) -> go.Figure:
+    fig = px.line(
+        frame, x="step", y=["predicted accuracy", "real accuracy"], markers=True, title="Accuracy along the walk"
+    )
+    fig.update_layout(height=300, margin={"t": 40, "b": 10}, yaxis_title="accuracy")
+    return fig
+
+
+def open_step_in_editor(space: str, decoded: list[Architecture | None]) -> None:
+    """A choice of valid decoded steps and a button that opens it in the cell editor."""
+    steps = [i for i, a in enumerate(decoded) if a is not None]
+    if not steps:
+        return
+    left, right = st.columns([1, 3])
+    step = left.selectbox("Step", steps, key="walk_open_step")
+    if right.button("Open this step in the cell editor", key="walk_open"):
+        state.send_to_editor(space, decoded[int(step)])
+        st.switch_page("pages/cell_editor.py")

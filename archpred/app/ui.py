@@ -1,0 +1,66 @@
+"""Small pieces every page uses: the sidebar's device setting and the "show an inline error and
+stop" guards (bad input in the app is an ``st.error``, never a traceback)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from archpred.app import cache, state
+from archpred.data import Benchmark
+from archpred.errors import InvalidOption
+
+
+def device_choices() -> list[str]:
+    """``auto`` and ``cpu``, plus ``cuda`` (and ``cuda:N`` for more than one GPU) when present."""
+    import torch
+
+    choices = ["auto", "cpu"]
+    if torch.cuda.is_available():
+        count = torch.cuda.device_count()
+        choices += ["cuda"] + ([f"cuda:{i}" for i in range(count)] if count > 1 else [])
+    return choices
+
+
+def device_sidebar() -> None:
+    """The app's one device setting, in the sidebar (stored by ``state.device()``)."""
+    choices = device_choices()
+    current = state.device()
+    if current not in choices:  # e.g. a session that chose a GPU which is gone: show it, pages say why
+        choices.append(current)
+    st.sidebar.selectbox(
+        "Device",
+        choices,
+        index=choices.index(current),
+        key=state.DEVICE_WIDGET,
+        on_change=state.device_from_widget,
+        help="Where models run: auto is the GPU when there is one, else the CPU.",
+    )
+
+
+def device_or_error() -> str | None:
+    """The resolved device of the setting (``"cpu"``, ``"cuda"``, ``"cuda:1"``), or ``None``
+    after an inline error when it cannot be used here."""
+    from archpred.training import resolve_device
+
+    try:
+        return str(resolve_device(state.device()))
+    except InvalidOption as err:
+        st.error(f"Device: {err}")
+        return None
+
+
+def device_or_stop() -> str:
+    """``device_or_error``, stopping the page when the device cannot be used."""
+    device = device_or_error()
+    if device is None:
+        st.stop()
+    return device
+
+
+def benchmark_or_stop(name: str, dataset: str | None = None, prefix: str = "") -> Benchmark:
+    """A benchmark table; an inline error and ``st.stop()`` when its data is missing."""
+    bench, error = cache.try_benchmark(name, dataset)
+    if bench is None:
+        st.error(f"{prefix}{error}")
+        st.stop()
+    return bench

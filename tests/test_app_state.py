@@ -1,0 +1,72 @@
+"""AppTest of the whole app (``app.py``): the current cell and the device setting go from page to
+page through ``archpred.app.state``; an impossible device is an inline error."""
+
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from archpred.app import state
+from archpred.paths import ASSETS_DIR
+from tests.conftest import ROOT
+
+APP = str(ROOT / "app.py")
+CELL = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|"
+
+
+def app() -> AppTest:
+    """The whole app. NB: AppTest runs ``app.py`` on the first run only; later runs and
+    ``switch_page`` run the page file alone (no sidebar), so state must outlive the sidebar."""
+    return AppTest.from_file(APP, default_timeout=300).run()
+
+
+def edit_nb201_cell(at: AppTest) -> AppTest:
+    at.switch_page("pages/cell_editor.py").run()
+    at.selectbox(key="editor_space").select("nb201").run()
+    at.text_area(key=state.editor_text_key("nb201")).input(CELL).run()
+    assert not at.exception and not at.error
+    return at
+
+
+def test_the_editors_cell_is_the_train_pages_cell():
+    at = edit_nb201_cell(app())
+    at.switch_page("pages/train.py").run()
+    assert not at.exception
+    text = " ".join(m.value for m in at.markdown)
+    assert "**nb201**" in text and CELL[:60] in text and "the Cell editor" in text
+
+
+def test_the_editors_cell_starts_the_latent_walk():
+    if not (ASSETS_DIR / "vae" / "svge_nb201.pt").exists():
+        pytest.skip("no shipped svge model for nb201")
+    at = edit_nb201_cell(app())
+    at.switch_page("pages/latent_walk.py").run()
+    assert not at.exception and not at.error
+    assert CELL not in at.text_area(key="walk_nb201_a").value  # the walk starts from the best cell
+    at.button(key="walk_from_editor").click().run()
+    assert not at.exception and not at.error
+    assert CELL in at.text_area(key="walk_nb201_a").value
+
+
+def test_the_device_setting_reaches_the_train_page():
+    at = app()
+    assert at.sidebar.selectbox(key=state.DEVICE_WIDGET).value == "auto"
+    at.sidebar.selectbox(key=state.DEVICE_WIDGET).select("cpu").run()
+    assert at.session_state[state.DEVICE_KEY] == "cpu"
+    at.switch_page("pages/train.py").run()
+    assert any("on cpu" in m.value for m in at.markdown)
+    at.number_input(key="train_width").set_value(4)
+    at.number_input(key="train_epochs").set_value(1)
+    at.number_input(key="train_batch").set_value(256)
+    at.button(key="train_start").click().run()
+    assert not at.exception and not at.error
+    assert at.session_state["train_result"]["recipe"]["device"] == "cpu"
+
+
+@pytest.mark.parametrize("page", ["train.py", "models.py"])
+def test_an_impossible_device_is_an_inline_error(page):
+    at = AppTest.from_file(str(ROOT / "pages" / page), default_timeout=120)
+    at.session_state[state.DEVICE_KEY] = "cuda:99"
+    at.run()
+    assert not at.exception
+    assert any(e.value.startswith("Device:") for e in at.error), [e.value for e in at.error]
