@@ -1,10 +1,9 @@
 """Benchmarks: size, accuracy distribution, accuracy vs cost, and a table whose rows draw their cell."""
 
 import numpy as np
-import plotly.express as px
 import streamlit as st
 
-from archpred.app import cache, state, ui
+from archpred.app import benchmarks_page, cache, state, ui
 from archpred.app.draw import cell_figure
 
 st.title("Benchmarks")
@@ -15,7 +14,6 @@ name = left.selectbox("Benchmark", cache.benchmark_names(), key="bench_name")
 dataset = None
 if name == "nb201":
     dataset = right.selectbox("Dataset", ["cifar10", "cifar100", "imagenet16-120"], key="bench_dataset")
-
 bench = ui.benchmark_or_stop(name, dataset)
 
 acc = bench.accuracy
@@ -27,25 +25,11 @@ c4.metric("Space", bench.space.name)
 
 frame = cache.benchmark_frame(name, dataset)
 plot_left, plot_right = st.columns(2)
-with plot_left:
-    fig = px.histogram(frame, x=bench.target, nbins=60, title=f"Distribution of {bench.target}")
-    fig.update_layout(height=330, margin={"t": 40, "b": 10})
-    st.plotly_chart(fig, width="stretch")
-with plot_right:
-    others = [m for m in bench.metric_names if m != bench.target and m not in ("index", "n_seeds")]
-    if others:
-        x = st.selectbox("Against", others, key="bench_x")
-        shown = frame.sample(min(len(frame), 5000), random_state=0)
-        fig = px.scatter(
-            shown,
-            x=x,
-            y=bench.target,
-            opacity=0.4,
-            hover_data=["key"],
-            title=f"{bench.target} vs {x} ({len(shown):,} shown)",
-        )
-        fig.update_layout(height=330, margin={"t": 40, "b": 10})
-        st.plotly_chart(fig, width="stretch")
+plot_left.plotly_chart(benchmarks_page.histogram(frame, bench.target), width="stretch")
+others = benchmarks_page.other_metrics(bench)
+if others:
+    x = plot_right.selectbox("Against", others, key="bench_x")
+    plot_right.plotly_chart(benchmarks_page.scatter(frame, x, bench.target), width="stretch")
 
 st.subheader("Table")
 st.caption("Click a column to sort; select a row to draw its cell.")

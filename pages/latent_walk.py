@@ -4,7 +4,6 @@ import numpy as np
 import streamlit as st
 
 from archpred.app import cache, latent, ui
-from archpred.app.draw import cell_figure
 from archpred.errors import InvalidArchitecture
 
 st.title("Latent walk")
@@ -57,20 +56,4 @@ else:
     z = vae.circle_points(cell_a, int(steps), np.random.default_rng(int(seed)), radius=float(radius))
 frame, decoded = latent.walk_table(vae, kind, bench_name, tag, z, device)
 
-m1, m2, m3 = st.columns(3)
-m1.metric("Valid decodes", f"{int(frame['valid'].sum())} / {len(frame)}")
-m2.metric("Distinct cells", len({space.key(a) for a in decoded if a is not None}))
-m3.metric("Best predicted", f"{frame['predicted accuracy'].max():.4f}")
-st.plotly_chart(latent.walk_figure(frame), key="walk_plot")
-st.dataframe(frame, hide_index=True, key="walk_table")
-
-st.subheader("Decoded cells")
-latent.open_step_in_editor(space.name, decoded)
-cols = st.columns(4)
-for i, arch in enumerate(decoded):
-    with cols[i % 4]:
-        if arch is None:
-            st.warning(f"Step {i}: invalid decode")
-        else:
-            title = f"step {i}: pred {frame['predicted accuracy'][i]:.3f}"
-            st.plotly_chart(cell_figure(arch, title=title, height=240), key=f"walk_cell_{i}")
+latent.show_walk(frame, decoded, space)

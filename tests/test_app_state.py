@@ -46,6 +46,13 @@ def test_the_editors_cell_starts_the_latent_walk():
     at.button(key="walk_from_editor").click().run()
     assert not at.exception and not at.error
     assert CELL in at.text_area(key="walk_nb201_a").value
+    # and back: a decoded step opens in the cell editor and becomes the current cell
+    step = at.selectbox(key="walk_open_step").value
+    described = next(d.value for d in at.dataframe if "cell" in d.value)["cell"][step]
+    at.button(key="walk_open").click().run()
+    assert not at.exception and not at.error
+    assert [t.value for t in at.title] == ["Cell editor"]
+    assert at.session_state[state.CELLS_KEY]["nb201"]["arch"] == described
 
 
 def test_the_device_setting_reaches_the_train_page():

@@ -97,6 +97,7 @@ def test_every_page_renders(server, browser, tmp_path):
     page.get_by_text("Architectures").first.wait_for(timeout=90_000)  # Benchmarks is the home page
     assert page.get_by_text("20,001").first.is_visible()
     page.screenshot(path=str(tmp_path / "benchmarks.png"))
+    assert page.get_by_text("Device").first.is_visible()  # the app's one device setting, in the sidebar
     links = page.locator('[data-testid="stSidebarNav"] a')
     titles = [links.nth(i).inner_text().strip().splitlines()[-1] for i in range(links.count())]
     assert "Benchmarks" in titles and "Cell editor" in titles

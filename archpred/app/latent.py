@@ -174,6 +174,28 @@ def walk_figure(frame: pd.DataFrame) -> go.Figure:
     return fig
 
 
+def show_walk(frame: pd.DataFrame, decoded: list[Architecture | None], space: Any) -> None:
+    """Headline numbers, the accuracy curve, the table and every decoded cell of a walk."""
+    from archpred.app.draw import cell_figure
+
+    m1, m2, m3 = st.columns(3)
+    m1.metric("Valid decodes", f"{int(frame['valid'].sum())} / {len(frame)}")
+    m2.metric("Distinct cells", len({space.key(a) for a in decoded if a is not None}))
+    m3.metric("Best predicted", f"{frame['predicted accuracy'].max():.4f}")
+    st.plotly_chart(walk_figure(frame), key="walk_plot")
+    st.dataframe(frame, hide_index=True, key="walk_table")
+    st.subheader("Decoded cells")
+    open_step_in_editor(space.name, decoded)
+    cols = st.columns(4)
+    for i, arch in enumerate(decoded):
+        with cols[i % 4]:
+            if arch is None:
+                st.warning(f"Step {i}: invalid decode")
+            else:
+                title = f"step {i}: pred {frame['predicted accuracy'][i]:.3f}"
+                st.plotly_chart(cell_figure(arch, title=title, height=240), key=f"walk_cell_{i}")
+
+
 def open_step_in_editor(space: str, decoded: list[Architecture | None]) -> None:
     """A choice of valid decoded steps and a button that opens it in the cell editor."""
     steps = [i for i, a in enumerate(decoded) if a is not None]
