@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy import stats
 from sklearn.metrics import ndcg_score
 
 
-def _pair(y_true: np.ndarray, y_pred: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _pair(y_true: ArrayLike, y_pred: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     t, p = np.asarray(y_true, dtype=np.float64).ravel(), np.asarray(y_pred, dtype=np.float64).ravel()
     if t.shape != p.shape:
         raise ValueError(f"y_true has {t.size} values but y_pred has {p.size}")
@@ -18,36 +19,42 @@ def _pair(y_true: np.ndarray, y_pred: np.ndarray) -> tuple[np.ndarray, np.ndarra
     return t, p
 
 
-def mse(y_true, y_pred) -> float:
+def mse(y_true: ArrayLike, y_pred: ArrayLike) -> float:
+    """Mean squared error."""
     t, p = _pair(y_true, y_pred)
     return float(np.mean((t - p) ** 2))
 
 
-def rmse(y_true, y_pred) -> float:
+def rmse(y_true: ArrayLike, y_pred: ArrayLike) -> float:
+    """Root mean squared error."""
     return float(np.sqrt(mse(y_true, y_pred)))
 
 
-def mae(y_true, y_pred) -> float:
+def mae(y_true: ArrayLike, y_pred: ArrayLike) -> float:
+    """Mean absolute error."""
     t, p = _pair(y_true, y_pred)
     return float(np.mean(np.abs(t - p)))
 
 
-def pearson(y_true, y_pred) -> float:
+def pearson(y_true: ArrayLike, y_pred: ArrayLike) -> float:
+    """Pearson's linear correlation r (NaN when either side is constant)."""
     t, p = _pair(y_true, y_pred)
     return float(stats.pearsonr(t, p).statistic)
 
 
-def spearman(y_true, y_pred) -> float:
+def spearman(y_true: ArrayLike, y_pred: ArrayLike) -> float:
+    """Spearman's rank correlation rho (NaN when either side is constant)."""
     t, p = _pair(y_true, y_pred)
     return float(stats.spearmanr(t, p).statistic)
 
 
-def kendall_tau(y_true, y_pred) -> float:
+def kendall_tau(y_true: ArrayLike, y_pred: ArrayLike) -> float:
+    """Kendall's rank correlation tau (scipy's tau-b, which accounts for ties)."""
     t, p = _pair(y_true, y_pred)
     return float(stats.kendalltau(t, p).statistic)
 
 
-def ndcg_at_k(y_true, y_pred, k: int = 10) -> float:
+def ndcg_at_k(y_true: ArrayLike, y_pred: ArrayLike, k: int = 10) -> float:
     """NDCG@k with GENNAPE's relevance: true accuracy rescaled linearly to [0, 20]."""
     t, p = _pair(y_true, y_pred)
     span = t.max() - t.min()
@@ -55,7 +62,7 @@ def ndcg_at_k(y_true, y_pred, k: int = 10) -> float:
     return float(ndcg_score(relevance[None, :], p[None, :], k=k))
 
 
-def precision_at_k(y_true, y_pred, k: int = 10) -> float:
+def precision_at_k(y_true: ArrayLike, y_pred: ArrayLike, k: int = 10) -> float:
     """Fraction of the k best-predicted architectures that are among the k truly best."""
     t, p = _pair(y_true, y_pred)
     k = min(k, t.size)
@@ -76,6 +83,6 @@ METRICS: dict[str, Callable[..., float]] = {
 }
 
 
-def evaluate(y_true, y_pred, names: list[str] | None = None) -> dict[str, float]:
+def evaluate(y_true: ArrayLike, y_pred: ArrayLike, names: list[str] | None = None) -> dict[str, float]:
     """Every metric (or those named) of one prediction."""
     return {n: METRICS[n](y_true, y_pred) for n in (names or METRICS)}

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from archpred.spaces import Architecture, SearchSpace
+
+if TYPE_CHECKING:  # pandas loads only when a frame is asked for
+    import pandas as pd
 
 
 @dataclass
@@ -43,10 +47,12 @@ class Benchmark:
 
     @property
     def accuracy(self) -> np.ndarray:
+        """The ``target`` metric of every architecture."""
         return self.metrics[self.target]
 
     @property
     def metric_names(self) -> list[str]:
+        """Names of the metrics, in table order."""
         return list(self.metrics)
 
     def index(self, arch_or_key: Architecture | str) -> int | None:
@@ -62,9 +68,11 @@ class Benchmark:
         return None if i is None else self.record(i)
 
     def record(self, i: int) -> dict[str, float]:
+        """All metrics of row ``i``."""
         return {m: float(v[i]) for m, v in self.metrics.items()}
 
     def subset(self, rows: Sequence[int] | np.ndarray) -> Benchmark:
+        """A new table of the given rows, in that order (same space and target)."""
         rows = np.asarray(rows, dtype=np.int64)
         return Benchmark(
             self.name,
@@ -77,10 +85,12 @@ class Benchmark:
         )
 
     def with_target(self, metric: str) -> Benchmark:
+        """The same table with ``metric`` as the default target."""
         self[metric]  # raises a clear KeyError for an unknown metric
         return Benchmark(self.name, self.space, self.archs, self.metrics, metric, self.keys, dict(self.info))
 
-    def to_frame(self):  # -> pandas.DataFrame, imported lazily
+    def to_frame(self) -> pd.DataFrame:
+        """The metrics as a pandas ``DataFrame``, with the ``key`` column first."""
         import pandas as pd
 
         frame = pd.DataFrame(self.metrics)
