@@ -18,6 +18,7 @@ def other_metrics(bench: Benchmark) -> list[str]:
 
 
 def histogram(frame: pd.DataFrame, target: str) -> go.Figure:
+    """The distribution of ``target`` over the table."""
     fig = px.histogram(frame, x=target, nbins=60, title=f"Distribution of {target}")
     fig.update_layout(height=330, margin={"t": 40, "b": 10})
     return fig

@@ -54,6 +54,7 @@ def benchmark_frame(name: str, dataset: str | None = None) -> pd.DataFrame:
 
 
 def benchmark_names() -> list[str]:
+    """Every benchmark the Benchmarks page offers."""
     return list(BENCHMARKS)
 
 
@@ -81,6 +82,7 @@ def predictor(path: str | Path, device: str) -> Predictor:
 
 
 def try_predictor(path: str | Path, device: str) -> tuple[Predictor | None, str | None]:
+    """``(predictor, None)``, or ``(None, message)`` when the file cannot be loaded."""
     try:
         return predictor(path, device), None
     except (ArchpredError, OSError, ValueError) as err:

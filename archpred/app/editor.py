@@ -113,6 +113,7 @@ def ensure_text(space: str) -> None:
 
 
 def random_cell(space: str) -> None:
+    """A new random cell in the text area (a different one each click)."""
     state.set_editor_text(space, random_text(space, state.next_seed("editor_seed")))
 
 

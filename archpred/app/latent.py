@@ -127,6 +127,7 @@ def random_walk_ends(bench: Benchmark) -> None:
 
 
 def reset_walk_ends(bench: Benchmark) -> None:
+    """Back to the best and median cells (on the next run)."""
     state.forget(walk_key(bench.name, "a"), walk_key(bench.name, "b"))
 
 
@@ -167,6 +168,7 @@ def walk_table(
 
 
 def walk_figure(frame: pd.DataFrame) -> go.Figure:
+    """Predicted and real accuracy per step of the walk."""
     fig = px.line(
         frame, x="step", y=["predicted accuracy", "real accuracy"], markers=True, title="Accuracy along the walk"
     )

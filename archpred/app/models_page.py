@@ -199,6 +199,7 @@ def evaluate_saved(saved: SavedModel, device: str) -> None:
 
 
 def show_evaluation() -> None:
+    """The last evaluation of a saved model: scatter and metrics."""
     evaluated = state.result(EVAL_RESULT)
     if evaluated:
         label, y_true, y_pred, metrics = evaluated

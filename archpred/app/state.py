@@ -90,6 +90,7 @@ def editor_text_key(space: str) -> str:
 
 
 def editor_text(space: str) -> str | None:
+    """The editor's JSON text for ``space``, ``None`` before the editor first showed it."""
     return st.session_state.get(editor_text_key(space))
 
 
@@ -105,6 +106,7 @@ def device() -> str:
 
 
 def set_device(value: str) -> None:
+    """Store the device setting (pages resolve it with ``ui.device_or_stop``)."""
     st.session_state[DEVICE_KEY] = value
 
 
@@ -120,6 +122,7 @@ def result(name: str) -> Any:
 
 
 def set_result(name: str, value: Any) -> None:
+    """Keep a page's result for later reruns."""
     st.session_state[name] = value
 
 

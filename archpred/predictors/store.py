@@ -32,6 +32,7 @@ class SavedModel:
 
 
 def user_dir(create: bool = False) -> Path:
+    """The folder of the user's trained predictors."""
     return cache_dir("predictors", create=create)
 
 
@@ -83,4 +84,5 @@ def saved_models(space: str | None = None, include_user: bool = True) -> list[Sa
 
 
 def default_path(space: str, name: str, tag: str = "") -> Path:
+    """Where a newly trained predictor is saved by default."""
     return user_dir(create=True) / f"{space}-{name}{'-' + tag if tag else ''}.pt"
