@@ -112,14 +112,12 @@ class SVGePredictor(Predictor):
         return vae.module.state_dict()
 
     def _fit(self, archs: list[Architecture], y: np.ndarray) -> None:
+        encoder_state = self._pretrained_encoder()
         adj, types, _ = from_archs(self.space_, archs).tensors("cpu")
         self.y_mean_, self.y_std_ = float(y.mean()), float(y.std() or 1.0)
         target = torch.as_tensor((y - self.y_mean_) / self.y_std_, dtype=torch.float32)
         c = self.config
         with seeded(self.seed, self.torch_device):
-            # loaded inside the seeded block, as it always was: building the VAE draws from the
-            # stream, so the regressor's initialisation (and the reported numbers) stay the same
-            encoder_state = self._pretrained_encoder()
             model = self._build()
             if encoder_state is not None:
                 model.load_encoder(encoder_state)
