@@ -37,7 +37,7 @@ def test_nb101_params_every_record_analytic_and_sample_built():
 
 
 def test_nb201_params_sample_built_and_all_analytic():
-    from archpred.networks.check import nb201_reference
+    from archpred.bench.network_counts import nb201_reference
 
     space = get_space("nb201")
     keys, ref, agree = nb201_reference()
@@ -127,7 +127,7 @@ def test_arch_space_mismatch_and_text():
 
 @pytest.mark.slow
 def test_every_record_built_on_meta():
-    from archpred.networks.check import check_benchmark
+    from archpred.bench.network_counts import check_benchmark
 
     for name, n in [("nb101", 20001), ("nb201", 15625), ("macro", 6561)]:
         result = check_benchmark(name, build=n)
@@ -147,3 +147,11 @@ def test_bench_networks_command(tmp_path, capsys):
     assert saved["built_checked"] == saved["built_matched"] == 3
     assert main(["bench", "networks", "--build", "some"]) == 2
     assert "--build must be a number or 'all'" in capsys.readouterr().err
+
+
+def test_bench_networks_config_checks_names():
+    from archpred.bench.networks import NetworksBenchConfig
+
+    with pytest.raises(ValueError, match="unknown benchmark 'enas'"):
+        NetworksBenchConfig(benchmarks=("nb101", "enas"))
+    assert NetworksBenchConfig(benchmarks=()).build == 200

@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from archpred.bench.predictors import PAPER, render_markdown
+from archpred.bench.predictor_protocols import PAPER
+from archpred.bench.predictor_report import render_markdown
 from archpred.cli import main
 from archpred.errors import DataNotFound
 
@@ -58,3 +59,60 @@ def test_markdown_tables_from_records():
     assert "0.510 ± 0.008 (n=3)" in md
     assert f"*{PAPER['sizes_tau']['nb201']['PINAT'][0]:.3f}*" in md
     assert "70/20/10" in md and "**0.510**" in md
+
+
+def test_config_rejects_unknown_names():
+    from archpred.bench.predictors import PredictorsBenchConfig
+
+    with pytest.raises(ValueError, match="unknown protocol"):
+        PredictorsBenchConfig(protocols=("split", "nope"))
+    with pytest.raises(ValueError, match="unknown predictor variant"):
+        PredictorsBenchConfig(predictors=("gnn", "gnn-d9"))
+    with pytest.raises(ValueError, match="unknown size-sweep space"):
+        PredictorsBenchConfig(spaces=("enas",))
+
+
+def test_protocols_list_their_fits_without_training():
+    """The protocol tables decide the fits; keys are stable so a rerun resumes."""
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from archpred.bench.predictor_protocols import BASE, SIZES, TRICK_SIZES
+    from archpred.bench.predictors import PredictorsBenchConfig, _fits
+
+    class Bench:  # only what the protocols read: the length and each cell's size
+        def __init__(self, n: int):
+            vertices = np.random.default_rng(0).integers(2, 8, n)
+            self.archs = [SimpleNamespace(num_vertices=int(v)) for v in vertices]
+
+        def __len__(self) -> int:
+            return len(self.archs)
+
+    load = {"nb101": Bench(20_001), "nb201": Bench(15_625)}.__getitem__
+    config = PredictorsBenchConfig(protocols=("split", "np172", "sizes", "tricks"), seeds=2, np_splits=3)
+    fits = list(_fits(config, load))
+    keys = [f.key for f in fits]
+    assert keys[0] == "split/nb101/random-forest-wd/s0" and len(set(keys[: len(BASE)])) == len(BASE)
+    assert sum(k.startswith("np172/") for k in keys) == 3 * 2
+    n_sizes = sum(len(SIZES[s]) for s in ("nb201", "nb101")) * 2 * len(BASE)
+    assert sum(k.startswith("sizes/") for k in keys) >= n_sizes
+    two_stage = next(f for f in fits if f.key == "np172/two-stage/s1")
+    assert two_stage.extra == {"threshold": 0.91} and len(two_stage.train) == 172 and two_stage.report_above == 0.91
+    trick = next(f for f in fits if f.key.startswith(f"sizes/nb201/{TRICK_SIZES['nb201']}/gnn+rank/"))
+    sweep = next(f for f in fits if f.key == f"sizes/nb201/{TRICK_SIZES['nb201']}/gnn/s{trick.seed}")
+    np.testing.assert_array_equal(trick.train, sweep.train)  # tricks reuse the sweep's splits
+
+
+def test_report_states_the_machine_the_run_recorded():
+    rec = {"variant": "gnn", "fit_s": 2.0, "n_train": 100, "predict_per_s": 10.0}
+    results = {"sizes/nb201/78/gnn/s0": {**rec, "seed": 0, "kendall_tau": 0.5, "spearman": 0.6}}
+    gpu = {"device": "cuda", "gpu": "NVIDIA H200", "threads": 4, "cpu_count": 16, "python": "3.11", "torch": "2.13.0"}
+    md = render_markdown({"meta": gpu, "results": results})
+    assert "Fits ran on the GPU NVIDIA H200" in md and "(GPU)" in md and "torch 2.13.0" in md
+    assert "16 CPUs, 4 torch thread(s)" in md
+    cpu = {"device": "cpu", "threads": 1, "cpu_count": 2, "python": "3.11"}
+    md = render_markdown({"meta": cpu, "results": results})
+    assert "Every fit ran on the CPU" in md and "(CPU)" in md
+    for claim in ("No GPU was available", "4 developers", "lack of CPU time", "not available to this run"):
+        assert claim not in md

@@ -142,7 +142,7 @@ def test_bench_vae_command_writes_json(tmp_path, tiny_cache):
 
 
 def test_expanding_a_cell_by_one_vertex():
-    from archpred.bench.vae import expand_by_one_vertex
+    from archpred.vae.analysis import expand_by_one_vertex
 
     space = get_space("nb101")
     # input -> conv3x3 -> output, plus input -> output
@@ -159,3 +159,11 @@ def test_expanding_a_cell_by_one_vertex():
         assert cell.num_vertices == 4
         keys.add(space.key(cell))
     assert len(keys) == len(grown)
+
+
+def test_bench_vae_config_checks_sections():
+    from archpred.bench.vae import VaeBenchConfig
+
+    with pytest.raises(ValueError, match="unknown section"):
+        VaeBenchConfig(what=("recon", "decode"))
+    assert VaeBenchConfig().labelled == (1000,)

@@ -8,9 +8,10 @@ training run on digits.
 
 from __future__ import annotations
 
-import argparse
+import dataclasses
 import json
 from pathlib import Path
+from typing import Any
 
 DEFAULT_CELL = {
     "adjacency": [[0, 1, 1, 0, 0], [0, 0, 0, 1, 0], [0, 0, 0, 1, 0], [0, 0, 0, 0, 1], [0, 0, 0, 0, 0]],
@@ -18,56 +19,62 @@ DEFAULT_CELL = {
 }
 
 
-def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("networks", help="network parameter counts vs NB-101/NB-201/Macro records; digits training")
-    p.add_argument(
-        "--benchmarks", default="nb101,nb201,macro", help="comma-separated subset of nb101,nb201,macro (or 'none')"
-    )
-    p.add_argument(
-        "--build", default="200", help="records per benchmark also built on the meta device and counted, or 'all'"
-    )
-    p.add_argument("--train-epochs", type=int, default=0, help="also train an NB-101 cell on digits (0: skip)")
-    p.add_argument("--width", type=int, default=16, help="stem channels of the trained NB-101 network")
-    p.add_argument("--threads", type=int, default=1, help="torch CPU threads")
-    p.add_argument("--out", type=Path, default=None, help="write the results as JSON here")
-    p.add_argument("--no-progress", action="store_true")
-    p.set_defaults(func=cmd_networks)
+@dataclasses.dataclass(frozen=True)
+class NetworksBenchConfig:
+    """Args:
+    benchmarks: a subset of ``network_counts.BENCHMARKS`` whose records are checked (may be empty).
+    build: records per benchmark also built on the meta device and counted (None: all).
+    train_epochs: also train ``DEFAULT_CELL`` (NB-101) on digits for this many epochs (0: skip).
+    width: stem channels of that network; device: where it trains (auto, cpu, cuda, cuda:N).
+    out: write the results as JSON here; progress: progress bars.
+    """
+
+    benchmarks: tuple[str, ...] = ("nb101", "nb201", "macro")
+    build: int | None = 200
+    train_epochs: int = 0
+    width: int = 16
+    device: str = "auto"
+    out: Path | None = None
+    progress: bool = True
+
+    def __post_init__(self) -> None:
+        from archpred.bench.network_counts import BENCHMARKS
+
+        for name in self.benchmarks:
+            if name not in BENCHMARKS:
+                raise ValueError(f"unknown benchmark {name!r}; choose from {', '.join(BENCHMARKS)}")
 
 
-def cmd_networks(args: argparse.Namespace) -> int:
-    import torch
+def run_networks(config: NetworksBenchConfig) -> dict[str, Any]:
+    """Check the counts of every benchmark of ``config``, optionally train on digits; returns the results."""
+    from archpred.artifacts import atomic_write_text
+    from archpred.bench.network_counts import check_benchmark
 
-    from archpred.networks.check import BENCHMARKS, check_benchmark
-
-    torch.set_num_threads(max(1, args.threads))
-    names = [] if args.benchmarks == "none" else [b.strip() for b in args.benchmarks.split(",") if b.strip()]
-    for name in names:
-        if name not in BENCHMARKS:
-            raise ValueError(f"unknown benchmark {name!r}; choose from {', '.join(BENCHMARKS)}")
-    if args.build != "all" and not args.build.isdigit():
-        raise ValueError(f"--build must be a number or 'all', got {args.build!r}")
-    build = 10**9 if args.build == "all" else int(args.build)
-    results: dict = {"counts": []}
-    for name in names:
-        r = check_benchmark(name, build=build, progress=not args.no_progress)
+    build = 10**9 if config.build is None else config.build
+    results: dict[str, Any] = {"counts": []}
+    for name in config.benchmarks:
+        r = check_benchmark(name, build=build, progress=config.progress)
         results["counts"].append(r)
         flops = f", flops {r['flops_matched']}/{r['records']}" if "flops_matched" in r else ""
         print(
             f"{name}: params {r['params_matched']}/{r['records']}{flops} matched (analytic {r['analytic_s']}s); "
             f"built {r['built_matched']}/{r['built_checked']} matched ({r['build_s']}s); load {r['load_s']}s"
         )
-    if args.train_epochs > 0:
-        from archpred.networks.train import TrainConfig, train_classifier
+    if config.train_epochs > 0:
+        results["training"] = _train_digits(config)
+    if config.out is not None:
+        atomic_write_text(config.out, json.dumps(results, indent=2) + "\n")
+    return results
 
-        cfg = TrainConfig(epochs=args.train_epochs, seed=0, device="cpu")
-        r = train_classifier(DEFAULT_CELL, "nb101", cfg, network={"width": args.width}, progress=not args.no_progress)
-        results["training"] = {k: v for k, v in r.items() if k != "history"}
-        print(
-            f"digits: NB-101 cell, width {args.width}, {r['params']} params, {args.train_epochs} epochs: "
-            f"test acc {r['test_acc']:.4f}, val {r['val_acc']:.4f}, train {r['train_acc']:.4f} "
-            f"in {r['train_seconds']:.1f}s"
-        )
-    if args.out is not None:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(results, indent=2) + "\n")
-    return 0
+
+def _train_digits(config: NetworksBenchConfig) -> dict[str, Any]:
+    from archpred.networks.train import TrainConfig, train_classifier
+
+    recipe = TrainConfig(epochs=config.train_epochs, seed=0, device=config.device)
+    r = train_classifier(DEFAULT_CELL, "nb101", recipe, network={"width": config.width}, progress=config.progress)
+    print(
+        f"digits: NB-101 cell, width {config.width}, {r['params']} params, {config.train_epochs} epochs: "
+        f"test acc {r['test_acc']:.4f}, val {r['val_acc']:.4f}, train {r['train_acc']:.4f} "
+        f"in {r['train_seconds']:.1f}s"
+    )
+    return {k: v for k, v in r.items() if k != "history"}

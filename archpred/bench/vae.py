@@ -10,8 +10,7 @@ second). Every finished result is merged into the JSON report at once.
 
 from __future__ import annotations
 
-import argparse
-import itertools
+import dataclasses
 import json
 import os
 import time
@@ -19,6 +18,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from archpred.artifacts import atomic_write_text
+from archpred.vae.analysis import expand_by_one_vertex, isomorphic_pairs, svge_sides
 
 PAPER = {
     "recon/svge/nb101": {"reconstruction": 0.9957},
@@ -38,35 +40,51 @@ PAPER = {
 SECTIONS = ("recon", "prior", "iso", "predictor", "rf", "speed")
 
 
-def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("vae", help="graph VAEs: reconstruction, prior samples, isomorphism, predictors, speed")
-    p.add_argument("--kind", choices=["svge", "arch2vec"], action="append", help="repeatable (default: both)")
-    p.add_argument("--space", choices=["nb101", "nb201", "enas"], default="nb201")
-    p.add_argument("--what", choices=SECTIONS, action="append", help="repeatable (default: recon, prior, speed)")
-    p.add_argument("--samples", type=int, default=10_000, help="prior samples")
-    p.add_argument("--eval-size", type=int, default=None, help="held-out graphs for recon (default: all)")
-    p.add_argument("--pairs", type=int, default=11_606, help="isomorphic pairs")
-    p.add_argument("--labelled", type=int, action="append", help="predictor training sizes (default 1000)")
-    p.add_argument("--pred-epochs", type=int, default=100, help="fine-tuning epochs of the SVGe predictor")
-    p.add_argument("--rf-sizes", type=int, action="append", help="default 608 and 2500")
-    p.add_argument("--seeds", type=int, default=10, help="seeds of the random-forest runs")
-    p.add_argument("--model", type=Path, default=None, help="VAE file (default: load_vae's search)")
-    p.add_argument("--out", type=Path, default=Path("reports/vae.json"))
-    p.add_argument("--threads", type=int, default=None)
-    p.add_argument("--device", default="auto", help="auto (CUDA when present), cpu or cuda")
-    p.set_defaults(func=run)
+@dataclasses.dataclass(frozen=True)
+class VaeBenchConfig:
+    """What ``run_vae`` measures, and where it writes.
+
+    Args:
+        kinds: the VAEs measured by the per-model sections (``recon``, ``prior``, ``iso``, ``speed``).
+        space: the search space (``predictor``, ``rf`` and ``iso`` need ``nb101``).
+        what: the sections, in this order.
+        samples: prior samples; eval_size: held-out graphs for ``recon`` (None: all);
+        pairs: isomorphic pairs; labelled: training sizes of the SVGe predictor;
+        pred_epochs: its fine-tuning epochs; rf_sizes: training sizes of the arch2vec forest;
+        seeds: seeds of each forest size; model: a VAE file instead of ``load_vae``'s search;
+        out: the JSON report every finished result is merged into at once;
+        device: auto, cpu, cuda or cuda:N; command: the command line recorded with each result.
+    """
+
+    kinds: tuple[str, ...] = ("svge", "arch2vec")
+    space: str = "nb201"
+    what: tuple[str, ...] = ("recon", "prior", "speed")
+    samples: int = 10_000
+    eval_size: int | None = None
+    pairs: int = 11_606
+    labelled: tuple[int, ...] = (1000,)
+    pred_epochs: int = 100
+    rf_sizes: tuple[int, ...] = (608, 2500)
+    seeds: int = 10
+    model: Path | None = None
+    out: Path = Path("reports/vae.json")
+    device: str = "auto"
+    command: str = ""
+
+    def __post_init__(self) -> None:
+        unknown = [w for w in self.what if w not in SECTIONS]
+        if unknown:
+            raise ValueError(f"unknown section(s) {', '.join(unknown)}; choose from {', '.join(SECTIONS)}")
 
 
 # -- helpers ----------------------------------------------------------------------------------
 def _merge(path: Path, key: str, value: dict[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Put one finished result (with the paper's numbers beside it) into the report at once."""
     report = json.loads(path.read_text()) if path.exists() else {}
     if key in PAPER:
         value = {**value, "paper": PAPER[key]}
     report[key] = value
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(report, indent=1, sort_keys=True) + "\n")
-    os.replace(tmp, path)
+    atomic_write_text(path, json.dumps(report, indent=1, sort_keys=True) + "\n")
     shown = {k: v for k, v in value.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
     print(f"{key}: " + ", ".join(f"{k}={v:.4g}" for k, v in shown.items()), flush=True)
 
@@ -90,81 +108,15 @@ def training_keys(space: str, vae) -> tuple[Any, list[str], np.ndarray, np.ndarr
     return graphs, keys, train_rows, val_rows
 
 
-def isomorphic_pairs(n_pairs: int, seed: int = 0):
-    """Pairs of distinct upper-triangular labellings of one 7-vertex NB-101 cell (interior vertices permuted)."""
-    from archpred.vae.data import GraphArrays, nb101_all
-
-    graphs, _ = nb101_all()
-    rng = np.random.default_rng(seed)
-    rows = rng.permutation(np.flatnonzero(graphs.n == 7))
-    perms = np.array([(0, *p, 6) for p in itertools.permutations(range(1, 6))])
-    a_adj, a_types, b_adj, b_types = [], [], [], []
-    for r in rows:
-        adj, types = graphs.adj[r], graphs.types[r]
-        cand = adj[perms[:, :, None], perms[:, None, :]]  # (120, 7, 7)
-        upper = ~np.tril(cand).any((1, 2))
-        ctypes = types[perms]
-        differs = (cand != adj).any((1, 2)) | (ctypes != types).any(1)
-        ok = np.flatnonzero(upper & differs)
-        if len(ok) == 0:
-            continue
-        k = ok[rng.integers(len(ok))]
-        a_adj.append(adj)
-        a_types.append(types)
-        b_adj.append(cand[k])
-        b_types.append(ctypes[k])
-        if len(a_adj) >= n_pairs:
-            break
-    n = np.full(len(a_adj), 7, dtype=np.int64)
-    return (
-        GraphArrays(np.array(a_adj), np.array(a_types), n),
-        GraphArrays(np.array(b_adj), np.array(b_types), n.copy()),
-    )
-
-
-def expand_by_one_vertex(adj: np.ndarray, types: np.ndarray, ops: int = 3) -> tuple[np.ndarray, np.ndarray, int]:
-    """All cells made by inserting one interior vertex (any op, >= 1 in-edge from an earlier vertex,
-    >= 1 out-edge to a later one) into a cell, keeping its edges and upper-triangular order;
-    isomorphic duplicates removed (NB-101 hash). Returns (N, V+1, V+1), (N, V+1) and the number
-    of graphs before duplicates were removed."""
-    from archpred.spaces.hashing import graph_hash
-
-    v = len(types)
-    seen, out_adj, out_types, made = set(), [], [], 0
-    for pos in range(1, v):  # the new vertex sits before old vertex `pos`
-        old = [i if i < pos else i + 1 for i in range(v)]
-        for op in range(1, ops + 1):  # node-type ids of the interior ops
-            for ins in itertools.product((0, 1), repeat=pos):
-                if not any(ins):
-                    continue
-                for outs in itertools.product((0, 1), repeat=v - pos):
-                    if not any(outs):
-                        continue
-                    a = np.zeros((v + 1, v + 1), dtype=np.int8)
-                    a[np.ix_(old, old)] = adj
-                    a[:pos, pos] = ins
-                    a[pos, pos + 1 :] = outs
-                    t = np.empty(v + 1, dtype=np.int64)
-                    t[old] = types
-                    t[pos] = op
-                    labels = [-1 if x == 0 else -2 if x == ops + 1 else x - 1 for x in t]
-                    made += 1
-                    h = graph_hash(a.tolist(), labels)
-                    if h in seen:
-                        continue
-                    seen.add(h)
-                    out_adj.append(a)
-                    out_types.append(t)
-    return np.array(out_adj), np.array(out_types), made
-
-
 # -- sections -----------------------------------------------------------------------------------
-def bench_recon(vae, args, key_base: str, command: str) -> None:
+def bench_recon(vae, config: VaeBenchConfig, key_base: str) -> None:
     from archpred.vae.metrics import reconstruction
 
-    graphs, _, _, val_rows = training_keys(args.space, vae)
-    if args.eval_size:
-        val_rows = np.sort(np.random.default_rng(1).choice(val_rows, min(args.eval_size, len(val_rows)), replace=False))
+    graphs, _, _, val_rows = training_keys(config.space, vae)
+    if config.eval_size:
+        val_rows = np.sort(
+            np.random.default_rng(1).choice(val_rows, min(config.eval_size, len(val_rows)), replace=False)
+        )
     start = time.perf_counter()
     held_out = graphs.take(val_rows)
     result = reconstruction(vae, held_out)
@@ -172,65 +124,52 @@ def bench_recon(vae, args, key_base: str, command: str) -> None:
         strict = reconstruction(vae, held_out, choose_valid=False)
         result.update({f"{k}_union_rule": v for k, v in strict.items()})
     _merge(
-        args.out,
+        config.out,
         f"recon/{key_base}",
         {
             **result,
             "held_out": len(val_rows),
             "seconds": time.perf_counter() - start,
-            "command": command,
+            "command": config.command,
             "model": _model_info(vae),
         },
     )
 
 
-def bench_prior(vae, args, key_base: str, command: str) -> None:
+def bench_prior(vae, config: VaeBenchConfig, key_base: str) -> None:
     from archpred.vae.metrics import prior_quality
 
-    _, keys, train_rows, _ = training_keys(args.space, vae)
+    _, keys, train_rows, _ = training_keys(config.space, vae)
     train_keys = {keys[i] for i in train_rows}
     start = time.perf_counter()
-    result = prior_quality(vae, args.samples, train_keys, np.random.default_rng(0))
+    result = prior_quality(vae, config.samples, train_keys, np.random.default_rng(0))
     if vae.kind == "svge":  # the same prior points decoded by the paper's rule alone, and each side
-        strict = prior_quality(vae, args.samples, train_keys, np.random.default_rng(0), choose_valid=False)
+        strict = prior_quality(vae, config.samples, train_keys, np.random.default_rng(0), choose_valid=False)
         result.update({f"{k}_union_rule": v for k, v in strict.items() if k != "samples"})
-        result.update(svge_sides(vae, vae.prior(args.samples, np.random.default_rng(0))))
+        result.update(svge_sides(vae, vae.prior(config.samples, np.random.default_rng(0))))
     _merge(
-        args.out,
+        config.out,
         f"prior/{key_base}",
         {
             **result,
             "training_set": len(train_keys),
             "seconds": time.perf_counter() - start,
-            "command": command,
+            "command": config.command,
             "model": _model_info(vae),
         },
     )
 
 
-def svge_sides(vae, z: np.ndarray) -> dict[str, float]:
-    """How often SVGe's forward and backward decoders agree on the vertices, and how often each
-    side's graph alone is a valid cell."""
-    import torch
-
-    forward, backward, same = vae.module.decode_sides(torch.as_tensor(z, device=vae.device))
-    return {
-        "sides_agree": float(same.float().mean()),
-        "forward_valid": float(vae.valid_mask(*forward).float().mean()),
-        "backward_valid": float(vae.valid_mask(*backward).float().mean()),
-    }
-
-
-def bench_iso(vae, args, key_base: str, command: str) -> None:
-    if args.space != "nb101":
+def bench_iso(vae, config: VaeBenchConfig, key_base: str) -> None:
+    if config.space != "nb101":
         raise ValueError("the isomorphism test uses 7-vertex NB-101 cells: pass --space nb101")
-    a, b = isomorphic_pairs(args.pairs)
+    a, b = isomorphic_pairs(config.pairs)
     za, zb = vae.embed_arrays(a), vae.embed_arrays(b)
     scale = np.maximum(np.abs(za).max(1), 1.0)
     gap = np.abs(za - zb).max(1) / scale
     spread = float(np.median(np.linalg.norm(za - za[np.random.default_rng(0).permutation(len(za))], axis=1)))
     _merge(
-        args.out,
+        config.out,
         f"iso/{key_base}",
         {
             "pairs": len(gap),
@@ -238,31 +177,31 @@ def bench_iso(vae, args, key_base: str, command: str) -> None:
             "max_relative_gap": float(gap.max()),
             "median_distance_random_pairs": spread,
             "tolerance": 1e-5,
-            "command": command,
+            "command": config.command,
         },
     )
 
 
-def bench_predictor(args, command: str) -> None:
+def bench_predictor(config: VaeBenchConfig) -> None:
     from archpred.data import load_benchmark
     from archpred.metrics import kendall_tau, mse, spearman
     from archpred.vae.data import GraphArrays
     from archpred.vae.predictors import SVGePredictor
 
-    if args.space != "nb101":
+    if config.space != "nb101":
         raise ValueError("the latent-predictor experiment is on NB-101: pass --space nb101")
     bench = load_benchmark("nb101")
     y = bench.accuracy
-    for size in args.labelled or [1000]:
+    for size in config.labelled:
         rows = np.random.default_rng(0).permutation(len(bench))
         train, test = rows[:size], rows[size:]
         start = time.perf_counter()
-        model = SVGePredictor(seed=0, device=args.device, progress=True, epochs=args.pred_epochs)
+        model = SVGePredictor(seed=0, device=config.device, progress=True, epochs=config.pred_epochs)
         model.fit([bench.archs[i] for i in train], y[train])
         fit_s = time.perf_counter() - start
         pred = model.predict([bench.archs[i] for i in test])
         _merge(
-            args.out,
+            config.out,
             f"predictor/svge/nb101/{size}",
             {
                 "train": size,
@@ -271,10 +210,10 @@ def bench_predictor(args, command: str) -> None:
                 "kendall_tau": kendall_tau(y[test], pred),
                 "spearman": spearman(y[test], pred),
                 "fit_seconds": fit_s,
-                "epochs": args.pred_epochs,
+                "epochs": config.pred_epochs,
                 "target": "val_acc_108 (one run)",
                 "pretrained": model.pretrained_,
-                "command": command,
+                "command": config.command,
             },
         )
     # extrapolation: the best labelled cell grown by one vertex, ranked by the last predictor
@@ -296,7 +235,7 @@ def bench_predictor(args, command: str) -> None:
         for i in order
     ]
     _merge(
-        args.out,
+        config.out,
         "extrapolation/svge/nb101",
         {
             "best_cell": {
@@ -308,63 +247,61 @@ def bench_predictor(args, command: str) -> None:
             "candidates_before_removing_isomorphic": made,
             "candidates_within_9_edges": int(within.sum()),
             "top5": top,
-            "predictor_train_size": int((args.labelled or [1000])[-1]),
-            "command": command,
+            "predictor_train_size": int(config.labelled[-1]),
+            "command": config.command,
         },
     )
 
 
-def bench_rf(args, command: str) -> None:
-    from sklearn.ensemble import RandomForestRegressor
-
+def bench_rf(config: VaeBenchConfig) -> None:
     from archpred.data import load_benchmark
     from archpred.metrics import pearson, rmse
     from archpred.vae.model import load_vae
+    from archpred.vae.regressor import fit_embedding_forest
 
-    if args.space != "nb101":
+    if config.space != "nb101":
         raise ValueError("the arch2vec + random forest experiment is on NB-101: pass --space nb101")
     bench = load_benchmark("nb101")
-    vae = load_vae("arch2vec", "nb101", path=args.model)
+    vae = load_vae("arch2vec", "nb101", path=config.model, device=config.device)
     good = np.flatnonzero(bench.accuracy > 0.8)
     x = vae.embed([bench.archs[i] for i in good])
     y = bench.accuracy[good]
-    for size in args.rf_sizes or [608, 2500]:
+    for size in config.rf_sizes:
         rs, es = [], []
-        for seed in range(args.seeds):
+        for seed in range(config.seeds):
             perm = np.random.default_rng(seed).permutation(len(good))
             tr, te = perm[:size], perm[size:]
-            forest = RandomForestRegressor(n_estimators=200, max_features=4, random_state=seed, n_jobs=1)
-            pred = forest.fit(x[tr], y[tr]).predict(x[te])
+            pred = fit_embedding_forest(x[tr], y[tr], seed=seed).predict(x[te])
             rs.append(pearson(y[te], pred))
             es.append(rmse(y[te], pred))
         _merge(
-            args.out,
+            config.out,
             f"rf/arch2vec/nb101/{size}",
             {
                 "train": size,
                 "test": len(good) - size,
                 "pool_acc_gt_0.8": len(good),
-                "seeds": args.seeds,
+                "seeds": config.seeds,
                 "pearson": float(np.mean(rs)),
                 "pearson_std": float(np.std(rs)),
                 "rmse": float(np.mean(es)),
                 "rmse_std": float(np.std(es)),
                 "model": _model_info(vae),
-                "command": command,
+                "command": config.command,
             },
         )
 
 
-def bench_speed(vae, args, key_base: str, command: str) -> None:
+def bench_speed(vae, config: VaeBenchConfig, key_base: str) -> None:
     import torch
 
     from archpred.vae.model import build_module
 
-    graphs, _, train_rows, _ = training_keys(args.space, vae)
+    graphs, _, train_rows, _ = training_keys(config.space, vae)
     sample = graphs.take(np.random.default_rng(0).choice(train_rows, 2048, replace=False))
-    config = {k: v for k, v in vars(vae.module.config).items() if k != "space"}
+    options = {k: v for k, v in vars(vae.module.config).items() if k != "space"}
     device = vae.device
-    module = build_module(vae.kind, args.space, **config).to(device)
+    module = build_module(vae.kind, config.space, **options).to(device)
     optimizer = torch.optim.Adam(module.parameters(), 1e-3)
     batch = sample.take(np.arange(256)).tensors(device)
     module.train()
@@ -393,7 +330,7 @@ def bench_speed(vae, args, key_base: str, command: str) -> None:
     checked_rate = len(sample) / timed(lambda: vae.decode_arrays(z))
     key = f"speed/{key_base}" + ("" if device.type == "cpu" else f"/{device.type}")
     _merge(
-        args.out,
+        config.out,
         key,
         {
             "device": torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu",
@@ -405,32 +342,22 @@ def bench_speed(vae, args, key_base: str, command: str) -> None:
             "batch": 256,
             "load_average_1min": os.getloadavg()[0],
             "cpu_count": os.cpu_count(),
-            "command": command,
+            "command": config.command,
         },
     )
 
 
-def run(args: argparse.Namespace) -> int:
-    import torch
-
+def run_vae(config: VaeBenchConfig) -> None:
+    """Run the sections of ``config.what`` in order, merging each result into ``config.out``."""
     from archpred.vae.model import load_vae
 
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    from archpred.vae.cli import command_line
-
-    command = command_line("bench vae", args)
-    what = args.what or ["recon", "prior", "speed"]
-    kinds = args.kind or ["svge", "arch2vec"]
-    for section in what:
+    per_model = {"recon": bench_recon, "prior": bench_prior, "iso": bench_iso, "speed": bench_speed}
+    for section in config.what:
         if section == "predictor":
-            bench_predictor(args, command)
-            continue
-        if section == "rf":
-            bench_rf(args, command)
-            continue
-        for kind in kinds:
-            vae = load_vae(kind, args.space, path=args.model, device=args.device)
-            fn = {"recon": bench_recon, "prior": bench_prior, "iso": bench_iso, "speed": bench_speed}[section]
-            fn(vae, args, f"{kind}/{args.space}", command)
-    return 0
+            bench_predictor(config)
+        elif section == "rf":
+            bench_rf(config)
+        else:
+            for kind in config.kinds:
+                vae = load_vae(kind, config.space, path=config.model, device=config.device)
+                per_model[section](vae, config, f"{kind}/{config.space}")

@@ -1,20 +1,161 @@
-"""``bench NAME ...``: reproducible measurements; each NAME lives in ``archpred.bench.NAME``."""
+"""``bench NAME ...``: reproducible measurements. Each NAME's harness is ``archpred.bench.NAME``,
+run through its ``run_*(config)`` on a frozen dataclass; the options are here, nowhere else.
+"""
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
-from archpred.cli.common import register_modules
-
-BENCH_MODULES = (
-    "archpred.bench.data",
-    "archpred.bench.predictors",
-    "archpred.bench.vae",
-    "archpred.bench.networks",
-)
+from archpred.cli.common import VAE_KINDS, VAE_SPACES, add_runtime, command_line, given_command
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("bench", help="benchmarks and paper reproductions (write reports)")
     bsub = p.add_subparsers(dest="bench_command", metavar="NAME", required=True)
-    register_modules(bsub, BENCH_MODULES)
+    for add in (_add_data, _add_predictors, _add_vae, _add_networks):
+        add(bsub)
+
+
+def _split(text: str) -> tuple[str, ...]:
+    """A comma list as a tuple, blanks dropped."""
+    return tuple(item.strip() for item in text.split(",") if item.strip())
+
+
+# -- bench data -------------------------------------------------------------------------------
+def _add_data(bsub: argparse._SubParsersAction) -> None:
+    p = bsub.add_parser("data", help="benchmark load times; NB-101 enumeration time and cache size")
+    p.add_argument("--enumerate", action="store_true", help="also enumerate NB-101 from scratch into a temporary cache")
+    p.add_argument("--out", type=Path, help="write the results as JSON here")
+    add_runtime(p)
+    p.set_defaults(func=cmd_data)
+
+
+def cmd_data(args: argparse.Namespace) -> int:
+    from archpred.bench.data import DataBenchConfig, run_data
+
+    run_data(DataBenchConfig(enumerate=args.enumerate, out=args.out))
+    return 0
+
+
+# -- bench predictors -------------------------------------------------------------------------
+def _add_predictors(bsub: argparse._SubParsersAction) -> None:
+    from archpred.bench.predictor_protocols import PROFILES, PROTOCOLS, VARIANTS
+
+    p = bsub.add_parser("predictors", help="reproduce the GNN-surrogate and Neural Predictor papers' protocols")
+    p.add_argument("--out", default="reports/predictors", help="report path without suffix (.json and .md)")
+    p.add_argument("--protocols", default=",".join(PROTOCOLS), help=f"comma list of {', '.join(PROTOCOLS)}")
+    p.add_argument("--predictors", default="all", help=f"comma list of variants: {', '.join(VARIANTS)}")
+    p.add_argument("--spaces", default="nb201,nb101", help="spaces of the size sweep")
+    p.add_argument("--seeds", type=int, default=5, help="seeds of the size sweep and the tricks")
+    p.add_argument("--np-splits", type=int, default=10, help="random splits of the N=172 experiment")
+    p.add_argument("--np-cv", action="store_true", help="N=172: choose hidden size by 3-fold CV (slower)")
+    p.add_argument("--profile", choices=PROFILES, default="quick", help="training lengths")
+    p.add_argument("--fresh", action="store_true", help="ignore results already in the JSON")
+    p.add_argument("--progress", action="store_true", help="progress bars of every fit")
+    p.add_argument("--render-only", action="store_true", help="rewrite the markdown from the JSON and stop")
+    add_runtime(p, threads=1)  # one thread: the recorded fit times are comparable across runs
+    p.set_defaults(func=cmd_predictors)
+
+
+def cmd_predictors(args: argparse.Namespace) -> int:
+    from archpred.bench.predictors import PredictorsBenchConfig, render_report, run_predictors
+
+    if args.render_only:
+        render_report(args.out)
+        return 0
+    config = PredictorsBenchConfig(
+        out=Path(args.out),
+        protocols=_split(args.protocols),
+        predictors=None if args.predictors == "all" else _split(args.predictors),
+        spaces=_split(args.spaces),
+        seeds=args.seeds,
+        np_splits=args.np_splits,
+        np_cv=args.np_cv,
+        profile=args.profile,
+        device=args.device,
+        fresh=args.fresh,
+        progress=args.progress,
+        command=given_command(args),
+    )
+    run_predictors(config)
+    return 0
+
+
+# -- bench vae --------------------------------------------------------------------------------
+def _add_vae(bsub: argparse._SubParsersAction) -> None:
+    from archpred.bench.vae import SECTIONS
+
+    p = bsub.add_parser("vae", help="graph VAEs: reconstruction, prior samples, isomorphism, predictors, speed")
+    p.add_argument("--kind", choices=VAE_KINDS, action="append", help="repeatable (default: both)")
+    p.add_argument("--space", choices=VAE_SPACES, default="nb201")
+    p.add_argument("--what", choices=SECTIONS, action="append", help="repeatable (default: recon, prior, speed)")
+    p.add_argument("--samples", type=int, default=10_000, help="prior samples")
+    p.add_argument("--eval-size", type=int, default=None, help="held-out graphs for recon (default: all)")
+    p.add_argument("--pairs", type=int, default=11_606, help="isomorphic pairs")
+    p.add_argument("--labelled", type=int, action="append", help="predictor training sizes (default 1000)")
+    p.add_argument("--pred-epochs", type=int, default=100, help="fine-tuning epochs of the SVGe predictor")
+    p.add_argument("--rf-sizes", type=int, action="append", help="default 608 and 2500")
+    p.add_argument("--seeds", type=int, default=10, help="seeds of the random-forest runs")
+    p.add_argument("--model", type=Path, default=None, help="VAE file (default: load_vae's search)")
+    p.add_argument("--out", type=Path, default=Path("reports/vae.json"))
+    add_runtime(p)
+    p.set_defaults(func=cmd_vae)
+
+
+def cmd_vae(args: argparse.Namespace) -> int:
+    from archpred.bench.vae import VaeBenchConfig, run_vae
+
+    config = VaeBenchConfig(
+        kinds=tuple(args.kind or VAE_KINDS),
+        space=args.space,
+        what=tuple(args.what or ("recon", "prior", "speed")),
+        samples=args.samples,
+        eval_size=args.eval_size,
+        pairs=args.pairs,
+        labelled=tuple(args.labelled or (1000,)),
+        pred_epochs=args.pred_epochs,
+        rf_sizes=tuple(args.rf_sizes or (608, 2500)),
+        seeds=args.seeds,
+        model=args.model,
+        out=args.out,
+        device=args.device,
+        command=command_line("bench vae", args),
+    )
+    run_vae(config)
+    return 0
+
+
+# -- bench networks ---------------------------------------------------------------------------
+def _add_networks(bsub: argparse._SubParsersAction) -> None:
+    p = bsub.add_parser("networks", help="network parameter counts vs NB-101/NB-201/Macro records; digits training")
+    p.add_argument(
+        "--benchmarks", default="nb101,nb201,macro", help="comma-separated subset of nb101,nb201,macro (or 'none')"
+    )
+    p.add_argument(
+        "--build", default="200", help="records per benchmark also built on the meta device and counted, or 'all'"
+    )
+    p.add_argument("--train-epochs", type=int, default=0, help="also train an NB-101 cell on digits (0: skip)")
+    p.add_argument("--width", type=int, default=16, help="stem channels of the trained NB-101 network")
+    p.add_argument("--out", type=Path, default=None, help="write the results as JSON here")
+    p.add_argument("--no-progress", action="store_true")
+    add_runtime(p, threads=1)
+    p.set_defaults(func=cmd_networks)
+
+
+def cmd_networks(args: argparse.Namespace) -> int:
+    from archpred.bench.networks import NetworksBenchConfig, run_networks
+
+    if args.build != "all" and not args.build.isdigit():
+        raise ValueError(f"--build must be a number or 'all', got {args.build!r}")
+    config = NetworksBenchConfig(
+        benchmarks=() if args.benchmarks == "none" else _split(args.benchmarks),
+        build=None if args.build == "all" else int(args.build),
+        train_epochs=args.train_epochs,
+        width=args.width,
+        device=args.device,
+        out=args.out,
+        progress=not args.no_progress,
+    )
+    run_networks(config)
+    return 0

@@ -7,25 +7,28 @@ import json
 import sys
 from pathlib import Path
 
-from archpred.cli.common import add_cell, add_space, read_cell_text
+from archpred.cli.common import add_cell, add_runtime, add_space, read_cell_text
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("hash", help="print a cell's hash (NB-101: the official one)")
     add_space(p)
     add_cell(p)
+    add_runtime(p)
     p.set_defaults(func=cmd_hash)
 
     p = sub.add_parser("validate", help="check a cell; print its pruned form or what is wrong")
     add_space(p)
     add_cell(p)
     p.add_argument("--no-prune", action="store_true", help="NB-101: a vertex on no input-output path is an error")
+    add_runtime(p)
     p.set_defaults(func=cmd_validate)
 
     p = sub.add_parser("enumerate", help="write every cell of a space (NB-101: 423,624; NB-201: 15,625)")
     add_space(p)
     p.add_argument("--out", required=True, type=Path, help="output file: .jsonl (one cell a line) or .npz")
     p.add_argument("--no-progress", action="store_true")
+    add_runtime(p)
     p.set_defaults(func=cmd_enumerate)
 
 

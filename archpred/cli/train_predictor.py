@@ -8,57 +8,36 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import Any
 
-
-def parse_options(pairs: list[str]) -> dict[str, Any]:
-    """``KEY=VALUE`` pairs; values are read as JSON when they parse (numbers, lists, null)."""
-    out: dict[str, Any] = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key:
-            raise ValueError(f"--set expects KEY=VALUE, got {pair!r}")
-        try:
-            out[key.strip().replace("-", "_")] = json.loads(value)
-        except json.JSONDecodeError:
-            out[key.strip().replace("-", "_")] = value
-    return out
+from archpred.cli.common import add_runtime, add_space, parse_key_values
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    from archpred.cli.common import add_space
+    from archpred.predictors import PREDICTORS
 
     p = sub.add_parser("predictor", help="fit an accuracy predictor on real benchmark data")
-    p.add_argument(
-        "--name",
-        required=True,
-        choices=["gnn", "neural-predictor", "random-forest", "mlp", "lstm"],
-        help="predictor to train",
-    )
+    p.add_argument("--name", required=True, choices=list(PREDICTORS), help="predictor to train")
     add_space(p, default="nb201")
     p.add_argument("--train-size", type=int, default=1000, help="training cells, drawn at random (default 1000)")
     p.add_argument("--test-size", type=int, default=5000, help="held-out cells scored after training")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--device", default="auto")
-    p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="config field (repeatable)")
     p.add_argument("--out", default=None, help="model file (default: the cache's predictors folder)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_runtime(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    """Fit on ``--train-size`` random cells, save, and print the scores on the held-out ones."""
     import numpy as np
-    import torch
 
     from archpred.data import load_benchmark
     from archpred.metrics import evaluate
     from archpred.predictors import make_predictor
     from archpred.predictors.store import default_path
 
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    config = parse_options(args.set)
+    config = parse_key_values(args.set, "--set")
     model = make_predictor(args.name, seed=args.seed, device=args.device, progress=not args.quiet, **config)
     bench = load_benchmark(args.space)
     if not 2 <= args.train_size < len(bench):

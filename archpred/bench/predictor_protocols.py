@@ -1,0 +1,180 @@
+"""The predictor papers' protocols as data: which variants, sizes, splits and seeds
+``bench predictors`` fits, the published numbers it sets ours beside, and the training lengths
+of each profile. ``*_fits`` functions list the fits of a protocol; nothing here trains.
+
+- ``split``: GNN paper, NB-101 70/20/10 random split, RMSE on the 10% test part;
+- ``zeroshot``: GNN paper, train on cells of 2,3,4,5,7 vertices and test on 6; train on 2-6, test on 7;
+- ``np172``: Neural Predictor, NB-101, N = 172, one- vs two-stage (threshold 91%) over random splits;
+- ``sizes``: Kendall tau / Spearman vs training-set size on NB-201 and NB-101, tested on all others;
+- ``tricks``: what ranking loss, ensembling, isomorphic augmentation and tuned optimisation add.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import numpy as np
+
+PROTOCOLS = ("split", "zeroshot", "np172", "sizes", "tricks")
+BASE = ("random-forest-wd", "random-forest-onehot", "mlp", "lstm", "neural-predictor", "gnn")
+SIZES = {"nb201": (78, 156, 469, 781, 1563), "nb101": (100, 172, 424, 4236)}
+
+# Published numbers the report sets ours beside.
+PAPER = {
+    "split_rmse": {"gnn": 0.0486, "best baseline": 0.061},
+    "zeroshot_rmse": {"test6": 0.0523, "test7": 0.0573},
+    "np172_mse": {"one-stage": 1.95, "two-stage": 0.66},
+    "sizes_tau": {
+        "nb201": {
+            "Neural Predictor (paper)": (0.343, 0.413, 0.584, 0.634, 0.646),
+            "TNASP": (0.539, 0.589, 0.640, 0.689, 0.724),
+            "PINAT": (0.549, 0.631, 0.706, 0.761, 0.784),
+        },
+        "nb101": {
+            "Neural Predictor (paper)": (0.391, 0.545, 0.679, 0.769),
+            "TNASP": (0.600, 0.669, 0.705, 0.820),
+            "PINAT": (0.679, 0.715, 0.772, 0.846),
+        },
+    },
+}
+
+# variant name -> (predictor, config); the harness adds the epochs for the training-set size.
+VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
+    "gnn": ("gnn", {}),
+    "gnn+rank": ("gnn", {"loss": "mse+rank"}),
+    "neural-predictor": ("neural-predictor", {}),
+    "neural-predictor+rank": ("neural-predictor", {"loss": "mse+rank"}),
+    "neural-predictor+ens5": ("neural-predictor", {"ensemble": 5}),
+    "neural-predictor+rank+ens5": ("neural-predictor", {"loss": "mse+rank", "ensemble": 5}),
+    "neural-predictor+tuned": ("neural-predictor", {"lr": 3e-3, "weight_decay": 0.0, "_visits": 40_000}),
+    "gnn-d64": ("gnn", {"d_node": 64, "_visits": 30_000}),
+    "gnn-d64-long": ("gnn", {"d_node": 64, "_visits": 100_000}),
+    "gnn-d64+rank": ("gnn", {"d_node": 64, "loss": "mse+rank", "_visits": 30_000}),
+    "gnn-d64+ens5": ("gnn", {"d_node": 64, "ensemble": 5, "_visits": 30_000}),
+    "neural-predictor+cv": ("neural-predictor", {"cv_folds": 3}),
+    "random-forest-wd": ("random-forest", {"features": "wide-depth"}),
+    "random-forest-onehot": ("random-forest", {"features": "onehot"}),
+    "mlp": ("mlp", {}),
+    "mlp+aug4": ("mlp", {"augment": 4}),
+    "mlp+rank": ("mlp", {"loss": "mse+rank"}),
+    "lstm": ("lstm", {}),
+    "lstm+aug4": ("lstm", {"augment": 4}),
+}
+TRICKS = (
+    ("neural-predictor", None),
+    ("neural-predictor+tuned", "neural-predictor"),
+    ("neural-predictor+cv", "neural-predictor"),
+    ("neural-predictor+rank", "neural-predictor"),
+    ("neural-predictor+ens5", "neural-predictor"),
+    ("neural-predictor+rank+ens5", "neural-predictor"),
+    ("gnn", None),
+    ("gnn+rank", "gnn"),
+    ("gnn-d64", "gnn"),
+    ("gnn-d64-long", "gnn-d64"),
+    ("gnn-d64+rank", "gnn-d64"),
+    ("gnn-d64+ens5", "gnn-d64"),
+    ("mlp", None),
+    ("mlp+aug4", "mlp"),
+    ("mlp+rank", "mlp"),
+    ("lstm", None),
+    ("lstm+aug4", "lstm"),
+)
+TRICK_SIZES = {"nb201": 156, "nb101": 172}
+
+
+# The ``quick`` profile's training length per predictor: (graph presentations, fewest epochs, most epochs).
+QUICK_BUDGETS = {
+    "gnn": (6_000, 5, 60),
+    "neural-predictor": (12_000, 10, 150),
+    "mlp": (30_000, 10, 200),
+    "lstm": (12_000, 5, 100),
+}
+PROFILES = ("quick", "paper", "smoke")
+
+
+def epochs_for(name: str, n: int, profile: str, visits: int | None = None) -> dict[str, Any]:
+    """Training length by size: about ``visits`` graph presentations, within [low, high] epochs.
+    The paper profile uses the predictors' own defaults (100 / 300 epochs)."""
+    if profile == "smoke":  # for tests: one epoch, five trees
+        return {"n_estimators": 5} if name == "random-forest" else {"epochs": 1, "batch_size": 64}
+    if profile == "paper" or name == "random-forest":
+        return {}
+    default, low, high = QUICK_BUDGETS[name]
+    if visits:  # a variant's own budget may use more epochs on small sets
+        high = max(high, 200)
+    visits = visits or default
+    batch = 32 if n < 1000 else 128
+    return {"epochs": int(min(high, max(low, round(visits / n)))), "batch_size": batch}
+
+
+@dataclasses.dataclass(frozen=True)
+class Fit:
+    """One fit of a protocol: ``variant`` trained on rows ``train`` of ``space``'s benchmark and
+    scored on rows ``test``; ``key`` names its record in the report (shared fits share a key).
+    ``report_above``: also the MSE on the test cells at or above this accuracy."""
+
+    key: str
+    space: str
+    variant: str
+    train: np.ndarray
+    test: np.ndarray
+    seed: int
+    extra: dict[str, Any] | None = None
+    report_above: float | None = None
+
+
+Loader = Callable[[str], Any]  # space name -> its Benchmark (loaded once by the harness)
+
+
+def split_fits(load: Loader, variants: tuple[str, ...]) -> Iterator[Fit]:
+    bench = load("nb101")
+    order = np.random.default_rng(0).permutation(len(bench))
+    n_train, n_val = int(0.7 * len(bench)), int(0.2 * len(bench))
+    train, test = order[:n_train], order[n_train + n_val :]
+    for variant in variants:
+        yield Fit(f"split/nb101/{variant}/s0", "nb101", variant, train, test, 0)
+
+
+def zeroshot_fits(load: Loader, variants: tuple[str, ...]) -> Iterator[Fit]:
+    size = np.array([a.num_vertices for a in load("nb101").archs])
+    for variant in variants:
+        for held in (6, 7):
+            train = np.flatnonzero(size != held) if held == 6 else np.flatnonzero(size < 7)
+            test = np.flatnonzero(size == held)
+            yield Fit(f"zeroshot/test{held}/{variant}/s0", "nb101", variant, train, test, 0)
+
+
+NP_CV = {"cv_folds": 3, "cv_hidden": [64, 144], "cv_lr": [1e-3], "cv_epochs": 100}
+
+
+def np172_fits(load: Loader, splits: int, cv: bool) -> Iterator[Fit]:
+    """The Neural Predictor alone (this protocol ignores the variant choice)."""
+    bench = load("nb101")
+    for split in range(splits):
+        order = np.random.default_rng(100 + split).permutation(len(bench))
+        train, test = order[:172], order[172:]
+        for mode, threshold in (("one-stage", None), ("two-stage", 0.91)):
+            extra = {"threshold": threshold, **(NP_CV if cv else {})}
+            yield Fit(f"np172/{mode}/s{split}", "nb101", "neural-predictor", train, test, split, extra, 0.91)
+
+
+def sizes_fits(load: Loader, spaces: tuple[str, ...], seeds: int, variants: tuple[str, ...]) -> Iterator[Fit]:
+    for space in spaces:
+        bench = load(space)
+        for n in SIZES[space]:
+            for seed in range(seeds):
+                order = np.random.default_rng(1000 + seed).permutation(len(bench))
+                for variant in variants:
+                    yield Fit(f"sizes/{space}/{n}/{variant}/s{seed}", space, variant, order[:n], order[n:], seed)
+
+
+def tricks_fits(load: Loader, seeds: int, variants: tuple[str, ...]) -> Iterator[Fit]:
+    """The size sweep's splits at one size per space; keys are shared with ``sizes``."""
+    for space, n in TRICK_SIZES.items():
+        bench = load(space)
+        for seed in range(seeds):
+            order = np.random.default_rng(1000 + seed).permutation(len(bench))
+            for variant in variants:
+                yield Fit(f"sizes/{space}/{n}/{variant}/s{seed}", space, variant, order[:n], order[n:], seed)
