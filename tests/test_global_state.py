@@ -57,6 +57,11 @@ def library_files() -> list[Path]:
     return [f for f in files if "cli" not in f.relative_to(ROOT).parts[:2]]
 
 
+def test_the_scan_sees_the_package():
+    rooms = {f.relative_to(ROOT).parts[1] for f in library_files() if f.parts[-2] != ROOT.name}
+    assert {"training.py", "predictors", "vae", "networks", "app", "bench"} <= rooms
+
+
 def test_the_scanner_finds_what_it_looks_for():
     source = "import torch\nimport numpy as np\ndef f():\n    torch.manual_seed(0)\nnp.random.seed(1)\n"
     assert [(f, call) for f, _, call in global_state_calls(source)] == [

@@ -7,7 +7,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from archpred.cli.common import VAE_KINDS, VAE_SPACES, add_runtime, command_line, given_command
+from archpred.cli.common import add_runtime, command_line, given_command
+from archpred.vae import VAE_KINDS, VAE_SPACES
 
 
 def register(sub: argparse._SubParsersAction) -> None:

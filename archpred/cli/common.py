@@ -120,9 +120,3 @@ def command_line(words: str, args: argparse.Namespace) -> str:
 def given_command(args: argparse.Namespace) -> str:
     """The command line exactly as typed (``main`` keeps its ``argv``)."""
     return shlex.join(["python", "-m", "archpred", *getattr(args, "argv", [])])
-
-
-# The VAE kinds and the spaces with VAE training data. ``archpred.vae.model.KINDS`` is the
-# registry, but it imports torch, which ``--help`` must not; tests/test_cli.py checks they agree.
-VAE_KINDS = ("svge", "arch2vec")
-VAE_SPACES = ("nb101", "nb201", "enas")

@@ -6,7 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from archpred.cli.common import VAE_KINDS, VAE_SPACES, add_runtime, command_line, parse_key_values
+from archpred.cli.common import add_runtime, command_line, parse_key_values
+from archpred.vae import VAE_KINDS, VAE_SPACES
 
 
 def register(sub: argparse._SubParsersAction) -> None:

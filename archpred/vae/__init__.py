@@ -7,11 +7,15 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["KINDS", "GraphVAE", "load_vae"]
+# The registry's names, torch-free so command-line choices cost nothing (``model.KINDS`` holds the classes).
+VAE_KINDS = ("svge", "arch2vec")
+VAE_SPACES = ("nb101", "nb201", "enas")  # spaces with VAE training data (``train.space_graphs``)
+
+__all__ = ["KINDS", "VAE_KINDS", "VAE_SPACES", "GraphVAE", "load_vae"]
 
 
 def __getattr__(name: str) -> Any:
-    if name in __all__:
+    if name in ("KINDS", "GraphVAE", "load_vae"):
         from archpred.vae import model
 
         return getattr(model, name)

@@ -16,7 +16,8 @@ import pytest
 import archpred.bench
 import archpred.cli
 from archpred.cli import build_parser, main
-from archpred.cli.common import VAE_KINDS, parse_key_values
+from archpred.cli.common import parse_key_values
+from archpred.vae import VAE_KINDS
 from tests.conftest import ROOT
 
 CELL = '{"adjacency": [[0,1],[0,0]], "ops": ["input","output"]}'
