@@ -185,8 +185,8 @@ def bench_iso(vae, config: VaeBenchConfig, key_base: str) -> None:
 def bench_predictor(config: VaeBenchConfig) -> None:
     from archpred.data import load_benchmark
     from archpred.metrics import kendall_tau, mse, spearman
+    from archpred.predictors.latent import SVGePredictor
     from archpred.vae.data import GraphArrays
-    from archpred.vae.predictors import SVGePredictor
 
     if config.space != "nb101":
         raise ValueError("the latent-predictor experiment is on NB-101: pass --space nb101")

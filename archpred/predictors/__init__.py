@@ -30,7 +30,7 @@ def predictor_class(name: str) -> type[Predictor]:
 
         return {"random-forest": RandomForestPredictor, "mlp": MLPPredictor, "lstm": LSTMPredictor}[name]
     if name in ("svge", "arch2vec"):
-        from archpred.vae.predictors import Arch2VecPredictor, SVGePredictor
+        from archpred.predictors.latent import Arch2VecPredictor, SVGePredictor
 
         return {"svge": SVGePredictor, "arch2vec": Arch2VecPredictor}[name]
     raise InvalidOption(f"unknown predictor {name!r}; choose from {', '.join(PREDICTORS)}")
