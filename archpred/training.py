@@ -128,24 +128,31 @@ class EarlyStopping(Callback):
 
 @dataclass
 class CosineLR(Callback):
-    """Cosine decay of the learning rate from ``lr`` (epoch 0) towards ``lr_min`` (epoch ``epochs``).
+    """The one learning-rate schedule: cosine decay from ``lr`` (epoch 0) towards ``lr_min``
+    (epoch ``epochs``), set at the start of every epoch.
 
     The rate is a function of the absolute epoch alone, so a resumed run (or one resumed with a
-    new ``epochs``) continues the schedule without any saved scheduler state.
+    new ``epochs``) continues the schedule without any saved scheduler state. Parameter groups
+    with their own learning rate keep their ratio to ``lr``.
     """
 
     optimizer: torch.optim.Optimizer
     lr: float
     lr_min: float
     epochs: int
+    ratios: list[float] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.ratios = [group["lr"] / self.lr for group in self.optimizer.param_groups]
 
     def rate(self, epoch: int) -> float:
         progress = min(epoch / max(self.epochs, 1), 1.0)
         return self.lr_min + 0.5 * (self.lr - self.lr_min) * (1.0 + float(np.cos(np.pi * progress)))
 
     def on_epoch_start(self, epoch: int) -> None:
-        for group in self.optimizer.param_groups:
-            group["lr"] = self.rate(epoch)
+        rate = self.rate(epoch)
+        for group, ratio in zip(self.optimizer.param_groups, self.ratios):
+            group["lr"] = rate * ratio
 
 
 @dataclass
@@ -270,7 +277,7 @@ def fit_regressor(
     Args:
         feats: tensors with one row per example (kept where they are; each batch is moved).
         param_groups: Adam parameter groups with their own ``lr`` (default: all parameters, ``lr``).
-        cosine: anneal the learning rate to 0 over ``epochs`` (``CosineAnnealingLR``).
+        cosine: anneal the learning rate to 0 over ``epochs`` (``CosineLR``).
 
     Batches come from ``batches(n, batch_size, seed, epoch)``. Build ``module`` and call this
     inside one ``seeded(seed)`` block: dropout then continues the stream that initialised the
@@ -281,7 +288,6 @@ def fit_regressor(
     target = target.to(dev)
     n = len(target)
     optimizer = torch.optim.Adam(param_groups or module.parameters(), lr=lr, weight_decay=weight_decay)
-    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs) if cosine else None
 
     def step(rows: torch.Tensor) -> torch.Tensor:
         batch = {k: v[rows].to(dev) for k, v in feats.items()}
@@ -294,8 +300,7 @@ def fit_regressor(
             lambda epoch: batches(n, batch_size, seed, epoch),
             epochs=epochs,
             optimizer=optimizer,
-            scheduler=scheduler,
-            callbacks=callbacks,
+            callbacks=[CosineLR(optimizer, lr, 0.0, epochs), *callbacks] if cosine else callbacks,
             progress=progress,
             desc=desc,
         )

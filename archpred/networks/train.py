@@ -23,7 +23,7 @@ from archpred.errors import ArchpredError
 from archpred.networks.datasets import Dataset, load_dataset
 from archpred.networks.io_features import save_io_features
 from archpred.networks.runs import append_result, read_results, run_id
-from archpred.training import FunctionCallback, batches, fit_loop, resolve_device, seeded
+from archpred.training import CosineLR, FunctionCallback, batches, fit_loop, resolve_device, seeded
 
 
 @dataclass(frozen=True)
@@ -149,7 +149,6 @@ def _fit(
     optimizer = torch.optim.SGD(
         net.parameters(), lr=config.lr, momentum=config.momentum, weight_decay=config.weight_decay, nesterov=True
     )
-    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=config.epochs)
     n = len(data.x_train)
 
     def epoch_batches(epoch: int) -> Iterable[tuple[torch.Tensor, torch.Tensor]]:
@@ -166,15 +165,15 @@ def _fit(
         acc, loss = _accuracy(net, data.x_val, data.y_val)
         return {"val_acc": acc, "val_loss": loss, "elapsed": clock["before"] + time.perf_counter() - clock["start"]}
 
+    schedule = CosineLR(optimizer, config.lr, 0.0, config.epochs)
     return fit_loop(
         net,
         step,
         epoch_batches,
         epochs=config.epochs,
         optimizer=optimizer,
-        scheduler=scheduler,
         validate=validate,
-        callbacks=[FunctionCallback(on_epoch)] if on_epoch is not None else [],
+        callbacks=[schedule, *([FunctionCallback(on_epoch)] if on_epoch is not None else [])],
         checkpoint=checkpoint,
         progress=progress,
         desc=desc,
