@@ -151,3 +151,19 @@ def test_seeded_restores_the_callers_stream():
     with seeded(123):
         assert torch.equal(torch.rand(2), inside)
     assert torch.equal(torch.rand(4), expected)
+
+
+def test_cosine_schedule_keeps_group_ratios_and_matches_torch():
+    """CosineLR is the one schedule: to lr_min=0 it follows torch's CosineAnnealingLR, and a group
+    with its own learning rate (the SVGe predictor's encoder) keeps its ratio to the base rate."""
+    a, b = torch.nn.Parameter(torch.zeros(1)), torch.nn.Parameter(torch.zeros(1))
+    opt = torch.optim.SGD([{"params": [a], "lr": 0.1}, {"params": [b], "lr": 0.01}], lr=0.1)
+    schedule = CosineLR(opt, 0.1, 0.0, 10)
+    ref_opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+    reference = torch.optim.lr_scheduler.CosineAnnealingLR(ref_opt, T_max=10)
+    for epoch in range(10):
+        schedule.on_epoch_start(epoch)
+        assert opt.param_groups[0]["lr"] == pytest.approx(ref_opt.param_groups[0]["lr"], rel=1e-12)
+        assert opt.param_groups[1]["lr"] == pytest.approx(0.1 * opt.param_groups[0]["lr"], rel=1e-12)
+        ref_opt.step()
+        reference.step()
