@@ -24,7 +24,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from archpred.artifacts import load_torch, save_torch
+from archpred.artifacts import load_torch, save_artifact
 from archpred.errors import CheckpointError, InvalidOption
 
 DEVICES = ("auto", "cpu", "cuda", "cuda:N")
@@ -165,14 +165,27 @@ class FunctionCallback(Callback):
         self.fn(epoch, logs)
 
 
+CHECKPOINT_FORMAT, CHECKPOINT_VERSION = "archpred-checkpoint", 1
+
+
 def save_checkpoint(path: str | Path, **state: Any) -> None:
-    """A training checkpoint, written atomically (``archpred.artifacts``)."""
-    save_torch(path, state)
+    """A training checkpoint, written atomically under its versioned header (``archpred.artifacts``)."""
+    save_artifact(path, CHECKPOINT_FORMAT, CHECKPOINT_VERSION, **state)
 
 
 def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
-    """Tensors and plain containers only (``weights_only=True``); a bad file is a one-line error."""
-    return load_torch(path, map_location, what="checkpoint")
+    """Tensors and plain containers only (``weights_only=True``); a bad file is a one-line error.
+
+    Checkpoints written before the header existed (no ``format``) are still read; any other
+    archpred file (a saved predictor or VAE passed as ``--checkpoint``) is refused by name.
+    """
+    state = load_torch(path, map_location, what="checkpoint")
+    found = state.get("format", CHECKPOINT_FORMAT)
+    if found != CHECKPOINT_FORMAT:
+        raise CheckpointError(f"{path}: a {found} file, not a training checkpoint")
+    if state.get("version", CHECKPOINT_VERSION) != CHECKPOINT_VERSION:
+        raise CheckpointError(f"{path}: checkpoint version {state.get('version')} is not supported")
+    return state
 
 
 def fit_loop(

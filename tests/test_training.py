@@ -167,3 +167,16 @@ def test_cosine_schedule_keeps_group_ratios_and_matches_torch():
         assert opt.param_groups[1]["lr"] == pytest.approx(0.1 * opt.param_groups[0]["lr"], rel=1e-12)
         ref_opt.step()
         reference.step()
+
+
+def test_checkpoint_header_refuses_other_archpred_files(tmp_path):
+    from archpred.artifacts import save_artifact
+    from archpred.training import save_checkpoint
+
+    save_checkpoint(tmp_path / "ck.pt", epoch=3, model={})
+    assert load_checkpoint(tmp_path / "ck.pt")["epoch"] == 3
+    torch.save({"epoch": 1, "model": {}}, tmp_path / "old.pt")  # written before the header
+    assert load_checkpoint(tmp_path / "old.pt")["epoch"] == 1
+    save_artifact(tmp_path / "model.pt", "archpred-predictor", 1, name="gnn")
+    with pytest.raises(CheckpointError, match="archpred-predictor file, not a training checkpoint"):
+        load_checkpoint(tmp_path / "model.pt")
