@@ -20,9 +20,11 @@ with train_tab:
     )
     test_size = int(c2.number_input("Test cells", 10, 20_000, 2000, key="models_test_size"))
     config = models_page.options(name)
-    model_name = st.text_input("Save as", f"{space}-{name}-n{train_size}-s{seed}", key="models_save_name")
+    model_name = models_page.save_name_input(space, name, train_size, seed)
+    replace = models_page.replace_checkbox(model_name)
     if st.button("Train", type="primary", key="models_train"):
-        models_page.train_and_save(bench, space, name, config, (train_size, test_size), seed, model_name, device)
+        sizes = (train_size, test_size)
+        models_page.train_and_save(bench, space, name, config, sizes, seed, model_name, device, replace)
     models_page.show_result()
 
 with saved_tab:

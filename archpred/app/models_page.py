@@ -22,6 +22,7 @@ TRAINABLE = ("gnn", "neural-predictor", "random-forest", "mlp", "lstm")
 SPACES = ("nb201", "nb101", "enas")
 NAME_RE = re.compile(r"^[A-Za-z0-9_.-]{1,80}$")
 RESULT = "models_result"
+SAVE_NAME_KEY = "models_save_name"
 EVAL_RESULT = "models_eval_result"
 EVAL_ROWS, EVAL_SEED = 2000, 12345
 HEADLINE = ("kendall_tau", "spearman", "rmse", "mae")
@@ -49,6 +50,29 @@ def check_model_name(text: str) -> str:
     if not NAME_RE.match(text):
         raise ValueError("model name: 1-80 letters, digits, '.', '_' or '-'")
     return text
+
+
+def default_model_name(space: str, name: str, train_size: int, seed: int) -> str:
+    """The name a new model is saved under unless the user gives one: it says what was trained."""
+    return f"{space}-{name}-n{train_size}-s{seed}"
+
+
+def save_name_input(space: str, name: str, train_size: int, seed: int) -> str:
+    """The "Save as" box: its default follows space, predictor, size and seed until edited."""
+    state.follow_default(SAVE_NAME_KEY, default_model_name(space, name, train_size, seed))
+    return st.text_input("Save as", key=SAVE_NAME_KEY)
+
+
+def replace_checkbox(model_name: str) -> bool:
+    """When a model of this name exists, say so and ask whether to replace it (default: no)."""
+    try:
+        path = user_dir() / f"{check_model_name(model_name)}.pt"
+    except ValueError:
+        return False  # the Train button reports the bad name
+    if not path.exists():
+        return False
+    st.warning(f"A saved model is already named {path.stem}.")
+    return st.checkbox("Replace it", value=False, key="models_replace")
 
 
 def split_rows(n_rows: int, train_size: int, test_size: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -135,11 +159,14 @@ def train_and_save(
     seed: int,
     model_name: str,
     device: str,
+    replace: bool = False,
 ) -> None:
     """Train with a progress bar, save to the user's folder and keep the result for the page;
-    bad input is an inline error."""
+    bad input, and a name that exists without ``replace``, are inline errors (nothing trained)."""
     try:
         file_name = check_model_name(model_name)
+        if (user_dir() / f"{file_name}.pt").exists() and not replace:
+            raise ValueError(f"a saved model is already named {file_name}: tick 'Replace it' or choose another name")
         train_size, test_size = sizes
         train_rows, test_rows = split_rows(len(bench), train_size, min(test_size, len(bench) - train_size), seed)
         bar, tick = _progress(epochs_in_total(name, config))

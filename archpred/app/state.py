@@ -147,3 +147,14 @@ def setdefault(name: str, value: Any) -> Any:
 def set_value(name: str, value: Any) -> None:
     """Set a page-local key (a widget's value before the widget is drawn)."""
     st.session_state[name] = value
+
+
+# -- widget defaults that follow other settings ---------------------------------------------------
+def follow_default(widget_key: str, default: str) -> None:
+    """Give a text widget ``default`` unless the user typed a value of their own: a default
+    that was shown and left alone follows the settings it was made from (call before drawing)."""
+    shown = f"{widget_key}__default"
+    current = st.session_state.get(widget_key)
+    if current is None or current == st.session_state.get(shown):
+        st.session_state[widget_key] = default
+    st.session_state[shown] = default

@@ -129,3 +129,40 @@ def test_cell_editor_shows_predictions(space):
     at.selectbox(key="editor_space").select(space).run()
     assert not at.exception
     assert any("Predicted accuracy" in h.value for h in at.subheader)
+
+
+def test_save_name_follows_the_settings_until_edited():
+    at = page()
+    assert at.text_input(key="models_save_name").value == "nb201-gnn-n1000-s0"
+    at.selectbox(key="models_name").select("random-forest").run()
+    at.number_input(key="models_seed").set_value(3).run()
+    assert at.text_input(key="models_save_name").value == "nb201-random-forest-n1000-s3"
+    at.text_input(key="models_save_name").input("my-forest").run()
+    at.number_input(key="models_seed").set_value(4).run()
+    assert at.text_input(key="models_save_name").value == "my-forest"  # the user's name stays
+
+
+def _train_forest(at: AppTest, name: str) -> None:
+    at.selectbox(key="models_name").select("random-forest").run()
+    at.number_input(key="models_train_size").set_value(50)
+    at.number_input(key="models_test_size").set_value(100)
+    at.number_input(key="models_trees").set_value(3)
+    at.text_input(key="models_save_name").input(name).run()
+    at.button(key="models_train").click().run()
+
+
+def test_an_existing_name_is_never_overwritten_silently():
+    at = page()
+    _train_forest(at, "apptest-dup")
+    assert not at.error
+    path = user_dir() / "apptest-dup.pt"
+    before = path.stat().st_mtime_ns
+    at = page()
+    _train_forest(at, "apptest-dup")
+    assert any("already named apptest-dup" in w.value for w in at.warning)
+    assert any("tick 'Replace it'" in e.value for e in at.error)
+    assert path.stat().st_mtime_ns == before  # not replaced
+    at.checkbox(key="models_replace").check().run()
+    at.button(key="models_train").click().run()
+    assert not at.error
+    assert path.stat().st_mtime_ns != before  # replaced, because the user asked
