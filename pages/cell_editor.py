@@ -9,7 +9,7 @@ from archpred.spaces import available_spaces
 
 st.title("Cell editor")
 
-spaces = available_spaces()
+spaces = editor.space_choices(available_spaces())
 editor.take_incoming(spaces)
 space = st.selectbox("Search space", spaces, key=editor.SPACE_KEY)
 editor.ensure_text(space)

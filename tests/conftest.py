@@ -31,3 +31,21 @@ def shared_file(*parts: str) -> Path:
     if not path.exists():
         pytest.skip(f"benchmark file {path} not present")
     return path
+
+
+def needs_data(*benchmarks: str) -> pytest.MarkDecorator:
+    """Skip, with a one-line reason, where a benchmark's shared data file is absent (a fresh
+    machine without ``$ARCHPRED_DATA_DIR``); CI has the data and runs these."""
+    from archpred.data import is_available
+
+    missing = [b for b in benchmarks if not is_available(b)]
+    return pytest.mark.skipif(bool(missing), reason=f"needs the shared {', '.join(missing)} data")
+
+
+@pytest.fixture
+def fresh_machine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """No shared data: ``$ARCHPRED_DATA_DIR`` is an empty folder (NB-201 still comes from PyPI)."""
+    empty = tmp_path / "no-data"
+    empty.mkdir()
+    monkeypatch.setenv("ARCHPRED_DATA_DIR", str(empty))
+    return empty

@@ -93,6 +93,14 @@ def summary(space: str, arch: Architecture) -> dict[str, Any]:
 SPACE_KEY = "editor_space"
 
 
+def space_choices(spaces: list[str]) -> list[str]:
+    """The spaces to offer, those whose benchmark data is present first: the editor opens on a
+    space whose real accuracies it can show (NB-201 on a fresh machine)."""
+    from archpred.data import available_first
+
+    return available_first(spaces)
+
+
 def take_incoming(spaces: list[str]) -> None:
     """Open the cell another page sent (``state.send_to_editor``): its space and its text."""
     try:

