@@ -27,7 +27,6 @@ from tqdm.auto import tqdm
 from archpred.artifacts import load_torch, save_artifact
 from archpred.errors import CheckpointError, InvalidOption
 
-DEVICES = ("auto", "cpu", "cuda", "cuda:N")
 _DEVICE = re.compile(r"^(auto|cpu|cuda(:\d+)?)$")
 
 
@@ -195,7 +194,6 @@ def fit_loop(
     *,
     epochs: int,
     optimizer: torch.optim.Optimizer,
-    scheduler: torch.optim.lr_scheduler.LRScheduler | None = None,
     validate: Callable[[], dict[str, float]] | None = None,
     callbacks: Iterable[Callback] = (),
     checkpoint: str | Path | None = None,
@@ -210,7 +208,8 @@ def fit_loop(
         batches: epoch -> an iterable of batches (seed the shuffle with the epoch).
         validate: called after every epoch in eval mode under ``no_grad``; its dict is logged.
         checkpoint: written after every epoch; if it exists when the loop starts, training
-            resumes after its last epoch with the optimiser and scheduler state restored.
+            resumes after its last epoch with the optimiser state restored (the learning-rate
+            schedule, ``CosineLR``, is a function of the epoch and needs no state).
     """
     callbacks = list(callbacks)
     history: list[dict[str, float]] = []
@@ -220,8 +219,6 @@ def fit_loop(
         try:
             model.load_state_dict(state["model"])
             optimizer.load_state_dict(state["optimizer"])
-            if scheduler is not None and "scheduler" in state:
-                scheduler.load_state_dict(state["scheduler"])
         except (KeyError, RuntimeError, ValueError) as err:
             raise CheckpointError(f"{checkpoint}: does not fit this model ({type(err).__name__})") from None
         start = int(state["epoch"]) + 1
@@ -240,8 +237,6 @@ def fit_loop(
                 torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
             optimizer.step()
             losses.append(float(loss.detach()))
-        if scheduler is not None:
-            scheduler.step()
         logs = {"epoch": float(epoch), "loss": float(np.mean(losses)) if losses else float("nan")}
         if validate is not None:
             model.eval()
@@ -252,14 +247,12 @@ def fit_loop(
         for cb in callbacks:
             cb.on_epoch_end(epoch, logs)
         if checkpoint is not None:
-            extra = {"scheduler": scheduler.state_dict()} if scheduler is not None else {}
             save_checkpoint(
                 checkpoint,
                 model=model.state_dict(),
                 optimizer=optimizer.state_dict(),
                 epoch=epoch,
                 history=history,
-                **extra,
             )
         if any(cb.should_stop() for cb in callbacks):
             break
