@@ -46,13 +46,14 @@ def save_torch(path: str | Path, state: dict[str, Any]) -> Path:
     return atomic_write(path, lambda tmp: torch.save(state, tmp))
 
 
-def load_torch(path: str | Path, map_location: Any = "cpu", what: str = "file") -> dict[str, Any]:
+def load_torch(path: str | Path, map_location: Any = "cpu", what: str = "file", mmap: bool = False) -> dict[str, Any]:
     """A torch file of plain containers and tensors (``weights_only=True``), or a one-line error
-    that names the file as ``what`` (``"checkpoint"``, ...)."""
+    that names the file as ``what`` (``"checkpoint"``, ...). ``mmap`` maps tensors instead of
+    reading them (cheap when only the header is wanted)."""
     import torch
 
     try:
-        state = torch.load(path, map_location=map_location, weights_only=True)
+        state = torch.load(path, map_location=map_location, weights_only=True, mmap=mmap)
     except FileNotFoundError:
         raise CheckpointError(f"{path}: no such {what}") from None
     except IsADirectoryError:

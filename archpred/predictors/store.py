@@ -41,13 +41,14 @@ def read_header(path: Path) -> tuple[str, str] | None:
 
     The tensors are memory-mapped, not read (``mmap=True``), and dropped at once.
     """
-    import torch
+    from archpred.artifacts import load_torch
+    from archpred.errors import CheckpointError
 
     try:
-        state = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
-    except Exception:  # torch raises many types for corrupt or foreign files
+        state = load_torch(path, mmap=True)
+    except CheckpointError:  # missing, corrupt or foreign: not a predictor file
         return None
-    if not isinstance(state, dict) or state.get("format") != FORMAT:
+    if state.get("format") != FORMAT:
         return None
     return str(state.get("name")), str(state.get("space"))
 
