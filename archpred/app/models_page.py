@@ -75,12 +75,6 @@ def replace_checkbox(model_name: str) -> bool:
     return st.checkbox("Replace it", value=False, key="models_replace")
 
 
-def split_rows(n_rows: int, train_size: int, test_size: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Random training rows and held-out test rows of a benchmark table."""
-    order = np.random.default_rng(seed).permutation(n_rows)
-    return order[:train_size], order[train_size : train_size + test_size]
-
-
 def train_and_score(
     bench: Benchmark,
     name: str,
@@ -168,7 +162,7 @@ def train_and_save(
         if (user_dir() / f"{file_name}.pt").exists() and not replace:
             raise ValueError(f"a saved model is already named {file_name}: tick 'Replace it' or choose another name")
         train_size, test_size = sizes
-        train_rows, test_rows = split_rows(len(bench), train_size, min(test_size, len(bench) - train_size), seed)
+        train_rows, test_rows = bench.random_split(train_size, test_size, seed)
         bar, tick = _progress(epochs_in_total(name, config))
         model, y_true, y_pred, metrics = train_and_score(
             bench, name, config, train_rows, test_rows, seed, device=device, callbacks=[tick]
@@ -220,7 +214,7 @@ def evaluate_saved(saved: SavedModel, device: str) -> None:
     if model is None or target is None:
         st.error(error or bench_error)
         return
-    _, rows = split_rows(len(target), 0, EVAL_ROWS, EVAL_SEED)
+    _, rows = target.random_split(0, EVAL_ROWS, EVAL_SEED)
     y_true, y_pred = score(target, model, rows)
     state.set_result(EVAL_RESULT, (saved.label, y_true, y_pred, evaluate(y_true, y_pred)))
 

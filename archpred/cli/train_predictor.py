@@ -30,7 +30,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Fit on ``--train-size`` random cells, save, and print the scores on the held-out ones."""
-    import numpy as np
 
     from archpred.data import load_benchmark
     from archpred.metrics import evaluate
@@ -42,8 +41,7 @@ def run(args: argparse.Namespace) -> int:
     bench = load_benchmark(args.space)
     if not 2 <= args.train_size < len(bench):
         raise ValueError(f"--train-size must be between 2 and {len(bench) - 1}")
-    order = np.random.default_rng(args.seed).permutation(len(bench))
-    train, test = order[: args.train_size], order[args.train_size :][: args.test_size]
+    train, test = bench.random_split(args.train_size, args.test_size, args.seed)
     model.fit([bench.archs[i] for i in train], bench.accuracy[train])
     out = args.out or default_path(args.space, args.name, f"n{args.train_size}-s{args.seed}")
     model.save(out)

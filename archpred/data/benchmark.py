@@ -71,6 +71,12 @@ class Benchmark:
         """All metrics of row ``i``."""
         return {m: float(v[i]) for m, v in self.metrics.items()}
 
+    def random_split(self, train_size: int, test_size: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+        """Rows of ``train_size`` random training cells and of up to ``test_size`` other cells
+        to test on: the first rows of one seeded permutation of the table, then the next."""
+        order = np.random.default_rng(seed).permutation(len(self))
+        return order[:train_size], order[train_size : train_size + test_size]
+
     def subset(self, rows: Sequence[int] | np.ndarray) -> Benchmark:
         """A new table of the given rows, in that order (same space and target)."""
         rows = np.asarray(rows, dtype=np.int64)

@@ -102,3 +102,15 @@ def test_nb201_params_equal_the_network_for_every_cell():
     bench = load_benchmark("nb201")
     counted = np.array([expected_params(a) for a in bench.archs])
     assert np.array_equal(np.round(bench["params"] * 1e6), counted)
+
+
+def test_random_split_is_seeded_disjoint_and_capped():
+    from archpred.data import load_benchmark
+
+    bench = load_benchmark("nb201")
+    train, test = bench.random_split(100, 50, seed=3)
+    assert len(train) == 100 and len(test) == 50 and not set(train) & set(test)
+    again = bench.random_split(100, 50, seed=3)
+    assert (again[0] == train).all() and (again[1] == test).all()
+    _, rest = bench.random_split(len(bench) - 10, 1000, seed=3)
+    assert len(rest) == 10  # the test part never reaches past the table
