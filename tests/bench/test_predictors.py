@@ -10,10 +10,9 @@ from archpred.bench.predictor_protocols import PAPER
 from archpred.bench.predictor_report import render_markdown
 from archpred.cli import main
 from archpred.errors import DataNotFound
-from tests.conftest import needs_data
 
 
-@needs_data("nb101")
+@pytest.mark.usefixtures("nb101_data")
 def test_smoke_run_writes_and_resumes(tmp_path, capsys):
     out = tmp_path / "report"
     args = ["bench", "predictors", "--out", str(out), "--protocols", "np172", "--np-splits", "1", "--profile", "smoke"]
