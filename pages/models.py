@@ -2,29 +2,31 @@
 
 import streamlit as st
 
-from archpred.app import cache, models_page, ui
+from archpred.app import cache, jobs, models_page, ui
 
 st.title("Models")
+jobs.report_stopped(models_page.JOB)  # a training run that Stop (or a page switch) cut short
 train_tab, saved_tab = st.tabs(["Train", "Saved models"])
 device = ui.device_or_stop()
 
 with train_tab:
     c1, c2, c3 = st.columns(3)
-    space = c1.selectbox("Search space", models_page.SPACES, key="models_space")
+    space = c1.selectbox("Search space", models_page.spaces(), format_func=models_page.space_label, key="models_space")
     name = c2.selectbox("Predictor", models_page.TRAINABLE, key="models_name")
     seed = int(c3.number_input("Seed", 0, 10_000, 0, key="models_seed"))
-    bench = ui.benchmark_or_stop(space, prefix=f"No data for {space}: ")
-    c1, c2 = st.columns(2)
-    train_size = int(
-        c1.number_input("Training cells", 10, len(bench) - 100, min(1000, len(bench) // 2), key="models_train_size")
-    )
-    test_size = int(c2.number_input("Test cells", 10, 20_000, 2000, key="models_test_size"))
-    config = models_page.options(name)
-    model_name = models_page.save_name_input(space, name, train_size, seed)
-    replace = models_page.replace_checkbox(model_name)
-    if st.button("Train", type="primary", key="models_train"):
-        sizes = (train_size, test_size)
-        models_page.train_and_save(bench, space, name, config, sizes, seed, model_name, device, replace)
+    bench = models_page.benchmark_or_reason(space)
+    if bench is not None:
+        c1, c2 = st.columns(2)
+        train_size = int(
+            c1.number_input("Training cells", 10, len(bench) - 100, min(1000, len(bench) // 2), key="models_train_size")
+        )
+        test_size = int(c2.number_input("Test cells", 10, 20_000, 2000, key="models_test_size"))
+        config = models_page.options(name)
+        model_name = models_page.save_name_input(space, name, train_size, seed)
+        replace = models_page.replace_checkbox(model_name)
+        if st.button("Train", type="primary", key="models_train"):
+            sizes = (train_size, test_size)
+            models_page.train_and_save(bench, space, name, config, sizes, seed, model_name, device, replace)
     models_page.show_result()
 
 with saved_tab:

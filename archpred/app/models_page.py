@@ -11,21 +11,45 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from archpred.app import cache, state
-from archpred.data import Benchmark
+from archpred.app import cache, jobs, state
+from archpred.app.text import md_escape
+from archpred.data import Benchmark, available_first, is_available
 from archpred.errors import ArchpredError
 from archpred.metrics import evaluate
 from archpred.predictors import Predictor, make_predictor, predictor_class
 from archpred.predictors.store import SavedModel, user_dir
 
 TRAINABLE = ("gnn", "neural-predictor", "random-forest", "mlp", "lstm")
-SPACES = ("nb201", "nb101", "enas")
+# Every space with accuracy labels (a benchmark table); NB-201 first, as it installs from PyPI.
+SPACES = ("nb201", "nb101", "enas", "macro")
+JOB = "models"  # the jobs marker of a training run, reported on the next run if it was stopped
 NAME_RE = re.compile(r"^[A-Za-z0-9_.-]{1,80}$")
 RESULT = "models_result"
 SAVE_NAME_KEY = "models_save_name"
 EVAL_RESULT = "models_eval_result"
 EVAL_ROWS, EVAL_SEED = 2000, 12345
 HEADLINE = ("kendall_tau", "spearman", "rmse", "mae")
+
+
+def spaces() -> list[str]:
+    """Every space the page trains on, those whose data is present first: a space without its
+    data is still offered (labelled, with the reason when chosen), so the user learns it exists
+    and what it needs, rather than wondering where it went."""
+    return available_first(SPACES)
+
+
+def space_label(space: str) -> str:
+    """The space as the selectbox shows it: ``macro (no data)`` when its data file is absent."""
+    return space if is_available(space) else f"{space} (no data)"
+
+
+def benchmark_or_reason(space: str) -> Benchmark | None:
+    """The space's benchmark, or ``None`` after one line saying why it cannot be trained here.
+    Not ``st.stop()``: the Saved models tab below still renders."""
+    bench, error = cache.try_benchmark(space)
+    if bench is None:
+        st.info(f"No data for {space} on this machine, so no training here: {md_escape(str(error))}")
+    return bench
 
 
 def config_fields(name: str) -> dict[str, Any]:
@@ -130,13 +154,16 @@ def options(name: str) -> dict[str, Any]:
     return config
 
 
-def _progress(total: int) -> Any:
-    """A progress bar and the epoch callback that advances it."""
+def _progress(job: jobs.Job) -> Any:
+    """A progress bar and the epoch callback that advances it and the job's marker (so a run
+    stopped mid-way is reported at the epoch it reached)."""
     bar = st.progress(0.0, text="training ...")
+    total = job.total
     done = [0]
 
     def tick(epoch: int, logs: dict[str, float]) -> None:
         done[0] += 1
+        job.advance(done[0])
         loss = logs.get("loss")
         shown = f", loss {loss:.4g}" if loss is not None and loss == loss else ""
         bar.progress(min(1.0, done[0] / total), text=f"epoch {done[0]}/{total}{shown}")
@@ -156,19 +183,25 @@ def train_and_save(
     replace: bool = False,
 ) -> None:
     """Train with a progress bar, save to the user's folder and keep the result for the page;
-    bad input, and a name that exists without ``replace``, are inline errors (nothing trained)."""
+    bad input, and a name that exists without ``replace``, are inline errors (nothing trained).
+
+    The run is a ``jobs`` marker: Stop (or leaving the page) ends the script inside an epoch,
+    so the next run of the page says where training stopped and that nothing was saved (the
+    model file is written only at the end)."""
     try:
         file_name = check_model_name(model_name)
         if (user_dir() / f"{file_name}.pt").exists() and not replace:
             raise ValueError(f"a saved model is already named {file_name}: tick 'Replace it' or choose another name")
         train_size, test_size = sizes
         train_rows, test_rows = bench.random_split(train_size, test_size, seed)
-        bar, tick = _progress(epochs_in_total(name, config))
-        model, y_true, y_pred, metrics = train_and_score(
-            bench, name, config, train_rows, test_rows, seed, device=device, callbacks=[tick]
-        )
-        bar.progress(1.0, text="done")
-        path = model.save(user_dir(create=True) / f"{file_name}.pt")
+        total = epochs_in_total(name, config)
+        with jobs.running(JOB, f"Training {md_escape(file_name)}", total) as job:
+            bar, tick = _progress(job)
+            model, y_true, y_pred, metrics = train_and_score(
+                bench, name, config, train_rows, test_rows, seed, device=device, callbacks=[tick]
+            )
+            bar.progress(1.0, text="done")
+            path = model.save(user_dir(create=True) / f"{file_name}.pt")
     except (ArchpredError, ValueError) as err:
         st.error(str(err))
         return

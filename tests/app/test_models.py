@@ -8,9 +8,10 @@ import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 
+from archpred.app import jobs, models_page
 from archpred.predictors import make_predictor
 from archpred.predictors.store import read_header, saved_models, user_dir
-from tests.conftest import ROOT
+from tests.conftest import ROOT, needs_data
 
 PAGE = str(ROOT / "pages" / "models.py")
 
@@ -166,3 +167,108 @@ def test_an_existing_name_is_never_overwritten_silently():
     at.button(key="models_train").click().run()
     assert not at.error
     assert path.stat().st_mtime_ns != before  # replaced, because the user asked
+
+
+# -- every space with labels (#16 item 6) -------------------------------------------------------
+def test_every_labelled_space_is_offered_nb201_first():
+    at = page()
+    assert set(at.selectbox(key="models_space").options) >= {"nb201", "nb101", "enas"}
+    assert any(o.startswith("macro") for o in at.selectbox(key="models_space").options)
+    assert at.selectbox(key="models_space").value == "nb201"
+
+
+@needs_data("macro")
+def test_train_a_tiny_forest_on_macro():
+    at = page()
+    at.selectbox(key="models_space").select("macro").run()
+    assert not at.info, [i.value for i in at.info]
+    _train_forest(at, "apptest-macro-rf")
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert any(s.path.stem == "apptest-macro-rf" for s in saved_models("macro"))
+
+
+def test_fresh_machine_offers_absent_spaces_with_one_line_reason(fresh_machine):
+    """Without the shared data NB-201 opens and trains; Macro is listed as ``macro (no data)``,
+    and choosing it says why in one line instead of a form that cannot train, while the Saved
+    models tab (with the shipped models) still renders."""
+    from archpred.app import cache
+
+    cache.benchmark.clear()  # tables loaded by earlier tests (with the data) are cached per process
+    at = page()
+    box = at.selectbox(key="models_space")
+    assert box.value == "nb201"
+    assert "macro (no data)" in box.options and "nb101 (no data)" in box.options
+    box.select("macro").run()
+    assert not at.exception and not at.error
+    assert len(at.info) == 1 and at.info[0].value.startswith("No data for macro on this machine")
+    assert "nas\\-bench\\-macro" in at.info[0].value and "\n" not in at.info[0].value
+    assert not _has_button(at, "models_train")
+    assert _has_button(at, "models_eval")  # the Saved models tab is still there
+
+
+def _has_button(at: AppTest, key: str) -> bool:
+    return any(b.key == key for b in at.button)
+
+
+# -- Stop (#16 item 2) ---------------------------------------------------------------------------
+def test_a_stopped_training_run_is_reported_once():
+    at = AppTest.from_file(PAGE, default_timeout=120)
+    at.session_state[jobs.JOBS_KEY] = {
+        models_page.JOB: jobs.Job(name=models_page.JOB, label="Training nb201\\-gnn", total=100, done=73)
+    }
+    at.run()
+    assert not at.exception
+    assert [w.value for w in at.warning] == ["Training nb201\\-gnn was stopped at epoch 73/100: nothing was saved."]
+    at.run()
+    assert not at.warning  # said once
+
+
+class FakeStop(BaseException):
+    """Stands in for Streamlit's StopException (a BaseException raised inside an epoch)."""
+
+
+def test_training_is_marked_while_it_runs_so_a_stop_is_remembered(monkeypatch):
+    """``train_and_save`` wraps training in ``jobs.running``: a BaseException from the epoch
+    callback leaves the marker at the epoch reached, and nothing is saved."""
+    import streamlit as st
+
+    from archpred.app import cache
+
+    st.session_state.pop(jobs.JOBS_KEY, None)
+
+    def stopping_fit(bench, name, config, train_rows, test_rows, seed, device="auto", callbacks=()):
+        for epoch in range(3):
+            callbacks[0](epoch, {"loss": 0.1})
+        raise FakeStop
+
+    monkeypatch.setattr(models_page, "train_and_score", stopping_fit)
+    bench = cache.benchmark("nb201")
+    with pytest.raises(FakeStop):
+        models_page.train_and_save(bench, "nb201", "mlp", {"epochs": 10}, (50, 50), 0, "apptest-stop", "cpu")
+    job = jobs.stopped(models_page.JOB)
+    assert job is not None and (job.done, job.total) == (3, 10)
+    assert job.stopped_message() == "Training apptest\\-stop was stopped at epoch 3/10: nothing was saved."
+    assert not (user_dir() / "apptest-stop.pt").exists()
+
+
+def test_stop_in_the_app_then_the_next_run_says_so(monkeypatch):
+    """End to end: Streamlit's own StopException inside an epoch; the next run shows the
+    warning and no progress bar at the old epoch."""
+    from streamlit.runtime.scriptrunner_utils.exceptions import StopException
+
+    def stopping_fit(bench, name, config, train_rows, test_rows, seed, device="auto", callbacks=()):
+        for epoch in range(4):
+            callbacks[0](epoch, {"loss": 0.1})
+        raise StopException
+
+    monkeypatch.setattr(models_page, "train_and_score", stopping_fit)
+    at = page()
+    at.selectbox(key="models_name").select("mlp").run()
+    at.number_input(key="models_epochs").set_value(20)
+    at.text_input(key="models_save_name").input("apptest-stopped").run()
+    at.button(key="models_train").click().run()
+    at.run()
+    assert not at.exception
+    assert [w.value for w in at.warning] == ["Training apptest\\-stopped was stopped at epoch 4/20: nothing was saved."]
+    assert not at.get("progress")
+    assert not (user_dir() / "apptest-stopped.pt").exists()
