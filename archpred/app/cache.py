@@ -23,6 +23,7 @@ from archpred.data import BENCHMARKS, Benchmark, available_first, load_benchmark
 from archpred.errors import ArchpredError
 from archpred.paths import cache_dir
 from archpred.predictors import Predictor, store
+from archpred.spaces import Architecture
 from archpred.vae.projection import project
 
 if TYPE_CHECKING:  # torch and the VAEs load on first use, so the Benchmarks page starts fast
@@ -88,6 +89,19 @@ def try_predictor(path: str | Path, device: str) -> tuple[Predictor | None, str 
         return predictor(path, device), None
     except (ArchpredError, OSError, ValueError) as err:
         return None, str(err)
+
+
+@st.cache_data(show_spinner=False, max_entries=4096)
+def _cell_prediction(path: str, mtime_ns: int, size: int, device: str, arch_json: str, _arch: Architecture) -> float:
+    return float(_predictor(path, mtime_ns, size, device).predict([_arch])[0])
+
+
+def cell_prediction(path: str | Path, device: str, arch: Architecture) -> float:
+    """A saved predictor's accuracy for one cell, computed once per model file version, device
+    and cell: the cell editor reruns on every widget change, and a cell seen before (undo, a
+    toggle, a form) costs no model call. Errors (``ValueError``, ``RuntimeError``) propagate."""
+    stat = Path(path).stat()
+    return _cell_prediction(str(path), stat.st_mtime_ns, stat.st_size, device, arch.to_json(), arch)
 
 
 # -- graph VAEs --------------------------------------------------------------------------------

@@ -11,7 +11,10 @@ from archpred.spaces import Architecture
 
 
 def predictions_table(space_name: str, arch: Architecture, device: str = "cpu") -> tuple[pd.DataFrame, list[str]]:
-    """One row per readable predictor file of the space; unreadable files are reported apart."""
+    """One row per readable predictor file of the space; unreadable files are reported apart.
+
+    Each model's value is cached per cell (``cache.cell_prediction``): reruns for the same cell
+    call no model."""
     rows, problems = [], []
     for saved in cache.saved_models(space_name):
         model, error = cache.try_predictor(saved.path, device)
@@ -19,7 +22,7 @@ def predictions_table(space_name: str, arch: Architecture, device: str = "cpu") 
             problems.append(f"{saved.path.name}: {error}")
             continue
         try:
-            value = float(model.predict([arch])[0])
+            value = cache.cell_prediction(saved.path, device, arch)
         except (ValueError, RuntimeError) as err:
             problems.append(f"{saved.path.name}: {err}")
             continue
