@@ -9,13 +9,15 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from archpred.app import cache
+from archpred.app.draw import op_colour, op_order
 from archpred.spaces import Architecture
 
 INPUT_NOTE = {"nb101": "3x32x32", "nb201": "3x32x32", "enas": "3x32x32", "macro": "3x32x32"}
 
 
 def graph_figure(graph: dict, height: int = 520) -> go.Figure:
-    """Nodes placed by their longest-path depth from the input (left to right), coloured by op."""
+    """Nodes placed by their longest-path depth from the input (left to right), each torch op
+    type in the app's one colour for it (``draw.op_colour``), legend in a fixed order."""
     n = len(graph["ops"])
     depth = np.zeros(n, dtype=int)
     for src, dst in sorted(graph["edges"], key=lambda e: e[1]):
@@ -32,7 +34,7 @@ def graph_figure(graph: dict, height: int = 520) -> go.Figure:
         ex += [depth[src], depth[dst], None]
         ey += [ys[src], ys[dst], None]
     fig = go.Figure(go.Scatter(x=ex, y=ey, mode="lines", line={"width": 1, "color": "#aaa"}, hoverinfo="skip"))
-    for op in dict.fromkeys(graph["ops"]):
+    for op in op_order(graph["ops"]):
         idx = [v for v in range(n) if graph["ops"][v] == op]
         text = []
         for v in idx:
@@ -44,7 +46,13 @@ def graph_figure(graph: dict, height: int = 520) -> go.Figure:
             )
         fig.add_trace(
             go.Scatter(
-                x=depth[idx], y=ys[idx], mode="markers", name=op, marker={"size": 9}, text=text, hoverinfo="text"
+                x=depth[idx],
+                y=ys[idx],
+                mode="markers",
+                name=op,
+                marker={"size": 9, "color": op_colour(op), "line": {"width": 0.5, "color": "#333"}},
+                text=text,
+                hoverinfo="text",
             )
         )
     fig.update_layout(
