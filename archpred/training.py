@@ -40,14 +40,16 @@ def resolve_device(device: str | torch.device | None = "auto") -> torch.device:
     if not _DEVICE.match(text):
         raise InvalidOption(f"unknown device {device!r}; use auto, cpu, cuda or cuda:N")
     if text == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if text.startswith("cuda"):
-        if not torch.cuda.is_available():
-            raise InvalidOption(f"device {text!r} asked for, but this machine has no CUDA GPU; use auto or cpu")
-        index = int(text.split(":")[1]) if ":" in text else 0
-        if index >= torch.cuda.device_count():
-            raise InvalidOption(f"device {text!r}: there are only {torch.cuda.device_count()} CUDA device(s)")
-    return torch.device(text)
+        text = "cuda" if torch.cuda.is_available() else "cpu"
+    if not text.startswith("cuda"):
+        return torch.device(text)
+    if not torch.cuda.is_available():
+        raise InvalidOption(f"device {text!r} asked for, but this machine has no CUDA GPU; use auto or cpu")
+    index = int(text.split(":")[1]) if ":" in text else torch.cuda.current_device()
+    if index >= torch.cuda.device_count():
+        raise InvalidOption(f"device {text!r}: there are only {torch.cuda.device_count()} CUDA device(s)")
+    # Always with its index: "cuda" and "cuda:0" are one device, so caches keyed on it agree.
+    return torch.device("cuda", index)
 
 
 @contextlib.contextmanager
@@ -62,13 +64,15 @@ def isolated_rng(device: str | torch.device | None = None) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def seeded(seed: int, device: str | torch.device | None = None) -> Iterator[None]:
+def seeded(seed: int) -> Iterator[None]:
     """Seed torch's RNG for the block and restore the caller's RNG state afterwards.
 
     Library code never seeds the global RNG for good: a user's own ``torch.manual_seed`` stream
-    must not be shifted by fitting a model.
+    must not be shifted by fitting a model. ``torch.manual_seed`` seeds every CUDA device too,
+    so every one is forked (not only the one the block uses), and restored after it.
     """
-    with isolated_rng(device):
+    devices = list(range(torch.cuda.device_count())) if torch.cuda.is_available() else []
+    with torch.random.fork_rng(devices=devices):
         torch.manual_seed(int(seed))
         yield
 

@@ -103,7 +103,8 @@ def train_classifier(
 
     Returns: ``space``, ``key``, ``hash``, ``dataset``, ``params``, ``epochs``, ``train_acc``,
     ``val_acc``, ``test_acc``, ``train_seconds`` (training only, summed over resumed runs),
-    ``history`` and the recipe.
+    ``history``, the recipe as asked (``recipe["device"]`` may be ``"auto"``) and the ``device``
+    it ran on (``"cpu"``, ``"cuda:0"``).
     """
     data = load_dataset(dataset, seed=config.seed, val_fraction=config.val_fraction)
     space_name, key, arch_hash, arch = _describe(arch, space)
@@ -112,11 +113,11 @@ def train_classifier(
     if checkpoint_dir is not None:
         tag = f"{space_name}-{arch_hash}-{data.name}-s{config.seed}-e{config.epochs}"
         checkpoint = Path(checkpoint_dir) / f"{tag}.pt"
-    with seeded(config.seed, device):  # initialisation and any dropout; the caller's RNG is untouched
+    with seeded(config.seed):  # initialisation and any dropout; the caller's RNG is untouched
         net = arch if isinstance(arch, nn.Module) else _build(arch, space_name, data, network)
         history = _fit(net, data, config, device, checkpoint, progress, on_epoch, f"train {space_name} {key[:16]}")
     run = run_id(space_name, key, dataset, config, network)
-    result = {"run": run, "space": space_name, "key": key, "hash": arch_hash}
+    result = {"run": run, "space": space_name, "key": key, "hash": arch_hash, "device": str(device)}
     result.update(_result(net, data, config, history, network))
     if io_dir is not None:
         result["io_features"] = str(save_io_features(net, data, arch_hash, io_dir))

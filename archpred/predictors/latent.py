@@ -117,7 +117,7 @@ class SVGePredictor(Predictor):
         self.y_mean_, self.y_std_ = float(y.mean()), float(y.std() or 1.0)
         target = torch.as_tensor((y - self.y_mean_) / self.y_std_, dtype=torch.float32)
         c = self.config
-        with seeded(self.seed, self.torch_device):
+        with seeded(self.seed):
             model = self._build()
             if encoder_state is not None:
                 model.load_encoder(encoder_state)

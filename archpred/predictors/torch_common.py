@@ -109,10 +109,10 @@ def onehot_from_padded(types: torch.Tensor, adj: torch.Tensor, n_ops: int) -> to
     copies can be encoded too): upper-triangular adjacency bits, then one op one-hot per
     interior vertex (type ids 1..n_ops are the ops)."""
     n, m = types.shape
-    iu = torch.triu_indices(m, m, 1)
+    iu = torch.triu_indices(m, m, 1, device=adj.device)
     bits = adj[:, iu[0], iu[1]].float()
     interior = types[:, 1:-1]
-    onehot = torch.zeros(n, m - 2, n_ops)
+    onehot = torch.zeros(n, m - 2, n_ops, device=types.device)
     real = interior >= 1
     idx = (interior - 1).clamp(min=0)
     onehot.scatter_(2, idx.unsqueeze(-1), real.unsqueeze(-1).float())
@@ -232,7 +232,7 @@ class TorchPredictor(Predictor):
         """Build a network and fit it on ``target`` with ``fit_regressor``, seeded by ``seed``
         (initialisation and dropout; batch order too) without touching the global RNG."""
         c = self.config
-        with seeded(seed, self.torch_device):
+        with seeded(seed):
             module = build()
             fit_regressor(
                 module,

@@ -78,7 +78,7 @@ def train_vae(
     (a function of the epoch alone, so resuming continues the schedule); None keeps ``lr``.
     """
     dev = resolve_device(device)
-    with seeded(seed, dev):  # initialisation, dropout and the reparameterisation noise
+    with seeded(seed):  # initialisation, dropout and the reparameterisation noise
         module = build_module(kind, space, **config).to(dev)
         vae = GraphVAE(kind, space, module)
         optimizer = torch.optim.Adam(module.parameters(), lr=lr)
