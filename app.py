@@ -11,6 +11,7 @@ ROOT = Path(__file__).parent
 PAGES = [
     ("pages/benchmarks.py", "Benchmarks", ":material/table_chart:"),
     ("pages/cell_editor.py", "Cell editor", ":material/edit:"),
+    ("pages/compare.py", "Compare", ":material/compare_arrows:"),
     ("pages/models.py", "Models", ":material/model_training:"),
     ("pages/embedding_map.py", "Embedding map", ":material/scatter_plot:"),
     ("pages/latent_walk.py", "Latent walk", ":material/route:"),

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from archpred.app import editor, state
+from archpred.app import editor, export, state
 from archpred.app.draw import cell_figure, cell_pyvis_html
 from archpred.app.panels import available_panels
 from archpred.spaces import available_spaces
@@ -10,7 +10,7 @@ from archpred.spaces import available_spaces
 st.title("Cell editor")
 
 spaces = editor.space_choices(available_spaces())
-editor.take_incoming(spaces)
+editor.open_cell(spaces)
 space = st.selectbox("Search space", spaces, key=editor.SPACE_KEY)
 editor.ensure_text(space)
 
@@ -34,13 +34,18 @@ if "pruned vertices" in info:
 
 draw_col, info_col = st.columns([3, 2])
 with draw_col:
-    st.plotly_chart(cell_figure(arch), width="stretch", key="editor_figure")
+    st.plotly_chart(cell_figure(arch), width="stretch", key="editor_figure", config=export.PLOT_CONFIG)
     with st.expander("Interactive view"):
         st.iframe(cell_pyvis_html(arch), height=380)
 with info_col:
     st.markdown(f"**Hash** `{info['hash']}`")
     st.markdown(f"{info['vertices']} vertices, {info['edges']} edges (node-labelled form)")
     editor.show_lookup(space, arch)
+    with st.expander("Share and export", expanded=False):
+        export.share_link()
+        export.cell_downloads(space, arch, key="editor_export")
+    if st.button("Compare with another cell", key="editor_compare"):
+        st.switch_page("pages/compare.py")
 
 for render in available_panels():
     render(space, arch)

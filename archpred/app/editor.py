@@ -3,6 +3,7 @@ hand-over of cells (through ``state``) and benchmark lookups."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any
 
@@ -11,6 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from archpred.app import cache, state
+from archpred.app.text import md_escape
 from archpred.errors import InvalidArchitecture
 from archpred.spaces import Architecture, get_space
 
@@ -101,6 +103,11 @@ def space_choices(spaces: list[str]) -> list[str]:
     return available_first(spaces)
 
 
+def _open(space: str, arch: Architecture) -> None:
+    state.set_value(SPACE_KEY, space)
+    state.set_editor_text(space, arch.to_json())
+
+
 def take_incoming(spaces: list[str]) -> None:
     """Open the cell another page sent (``state.send_to_editor``): its space and its text."""
     try:
@@ -109,15 +116,48 @@ def take_incoming(spaces: list[str]) -> None:
         st.error(f"The cell sent to the editor is not valid: {err}")
         return
     if incoming is not None and incoming[0] in spaces:
-        space, arch = incoming
-        state.set_value(SPACE_KEY, space)
-        state.set_editor_text(space, arch.to_json())
+        _open(*incoming)
+
+
+def take_url(spaces: list[str]) -> None:
+    """Open the cell of a shared link (``?space=...&cell=...``) unless it is the current cell
+    already; a bad link is a one-line error and the editor keeps its cell."""
+    try:
+        found = state.new_url_cell()
+    except InvalidArchitecture as err:
+        st.error(f"The link's cell is not valid: {md_escape(str(err))}")
+        if state.value(SPACE_KEY) is None and state.url_space() in spaces:
+            state.set_value(SPACE_KEY, state.url_space())  # its space's default cell
+        return
+    if found is not None and found[0] in spaces:
+        _open(*found)
+
+
+def open_cell(spaces: list[str]) -> None:
+    """What the editor opens (call before its widgets): a cell another page sent, else the
+    link's cell, else the space of the latest current cell (Streamlit forgets a page's widgets
+    when another page is shown; the current cell lives in ``state``)."""
+    take_url(spaces)
+    take_incoming(spaces)
+    if state.value(SPACE_KEY) is None:
+        try:
+            latest = state.latest_cell()
+        except InvalidArchitecture:
+            latest = None
+        if latest is not None and latest[0] in spaces:
+            state.set_value(SPACE_KEY, latest[0])
 
 
 def ensure_text(space: str) -> None:
-    """The default cell of ``space`` in the text area, unless it holds something already."""
-    if state.editor_text(space) is None:
-        state.set_editor_text(space, default_text(space))
+    """The current cell of ``space`` (else its default cell) in the text area, unless the text
+    area holds something already."""
+    if state.editor_text(space) is not None:
+        return
+    try:
+        arch = state.current_cell(space)
+    except InvalidArchitecture:
+        arch = None
+    state.set_editor_text(space, default_text(space) if arch is None else arch.to_json())
 
 
 def random_cell(space: str) -> None:
@@ -146,27 +186,73 @@ def parse_or_stop(space: str, text: str) -> Architecture:
 
 # -- build forms -------------------------------------------------------------------------------
 NB201_EDGES = ("0→1", "0→2", "1→2", "0→3", "1→3", "2→3")
+NB101_N, NB101_OP = "editor_form_n", "editor_form_op{}"
+NB201_OP = "editor_nb201_{}"
 
 
-def _nb101_form() -> str | None:
-    n = int(st.number_input("Vertices", 2, 7, 5, key="editor_form_n"))
-    ops = [st.selectbox(f"Vertex {i}", get_space("nb101").ops, key=f"editor_form_op{i}") for i in range(1, n - 1)]
+def text_cell(space: str) -> Architecture | None:
+    """The cell in the editor's text area, ``None`` when it is empty or not valid."""
+    try:
+        return parse_cell(space, state.editor_text(space) or "")
+    except InvalidArchitecture:
+        return None
+
+
+def _form_source(space: str, arch: Architecture | None, widget: str) -> str | None:
+    """Which cell the form shows (its ``url_text``); returns it when the form must be filled
+    from ``arch`` now: the editor's cell changed since the form was last filled, or Streamlit
+    forgot the form's widgets (``widget`` is one of them) after another page was shown. Not on
+    other reruns, so the user's own edits of the form stay."""
+    marker = f"editor_form_source_{space}"
+    if arch is None:
+        return None
+    text = state.url_text(arch)
+    if state.value(marker) == text and state.value(widget) is not None:
+        return None
+    state.set_value(marker, text)
+    return text
+
+
+def nb101_grid(arch: Architecture | None, n: int) -> pd.DataFrame:
+    """The edge grid of an ``n``-vertex form: the cell's edges when it has ``n`` vertices."""
     labels = ["input", *[f"{i}" for i in range(1, n - 1)], "output"]
-    grid = pd.DataFrame(np.zeros((n, n), dtype=bool), index=labels, columns=labels)
+    edges = np.zeros((n, n), dtype=bool)
+    if arch is not None and arch.num_vertices == n:
+        edges = arch.matrix.astype(bool)
+    return pd.DataFrame(edges, index=labels, columns=labels)
+
+
+def _nb101_form(arch: Architecture | None) -> str | None:
+    choices = get_space("nb101").ops
+    if _form_source("nb101", arch, NB101_N) is not None:
+        state.set_value(NB101_N, arch.num_vertices)
+        for i, op in enumerate(arch.ops[1:-1], start=1):
+            state.set_value(NB101_OP.format(i), op)
+    state.setdefault(NB101_N, 5)
+    n = int(st.number_input("Vertices", 2, 7, key=NB101_N))
+    ops = []
+    for i in range(1, n - 1):
+        state.setdefault(NB101_OP.format(i), choices[0])
+        ops.append(st.selectbox(f"Vertex {i}", choices, key=NB101_OP.format(i)))
     st.caption("Tick an edge from the row vertex to the column vertex (upper triangle).")
-    edited = st.data_editor(grid, key=f"editor_form_edges_{n}")
+    source = state.value("editor_form_source_nb101") or ""
+    tag = hashlib.md5(source.encode()).hexdigest()[:8]  # a new cell gets a fresh grid (edits are per key)
+    edited = st.data_editor(nb101_grid(arch, n), key=f"editor_form_edges_{n}_{tag}")
     if st.button("Use this form", key="editor_form_use"):
         return nb101_from_form(ops, edited.to_numpy())
     return None
 
 
-def _nb201_form() -> str | None:
+def _nb201_form(arch: Architecture | None) -> str | None:
     space = get_space("nb201")
+    if _form_source("nb201", arch, NB201_OP.format(0)) is not None:
+        for i, op in enumerate(arch.edge_ops):
+            state.set_value(NB201_OP.format(i), op)
     columns = st.columns(len(NB201_EDGES))
-    ops = [
-        col.selectbox(f"Edge {e}", space.ops, index=3, key=f"editor_nb201_{i}")
-        for i, (col, e) in enumerate(zip(columns, NB201_EDGES))
-    ]
+    ops = []
+    for i, (col, edge) in enumerate(zip(columns, NB201_EDGES)):
+        state.setdefault(NB201_OP.format(i), "nor_conv_3x3")
+        ops.append(col.selectbox(f"Edge {edge}", space.ops, key=NB201_OP.format(i)))
     if st.button("Use this form", key="editor_nb201_use"):
         return space.cell(ops=ops).to_json()
     return None
@@ -176,12 +262,13 @@ FORMS = {"nb101": _nb101_form, "nb201": _nb201_form}
 
 
 def build_form(space: str) -> None:
-    """The space's build form, if it has one; "Use this form" puts its cell in the text area."""
+    """The space's build form, if it has one, showing the editor's cell; "Use this form" puts
+    its cell in the text area."""
     form = FORMS.get(space)
     if form is None:
         return
     with st.expander("Build with a form", expanded=False):
-        text = form()
+        text = form(text_cell(space))
     if text is not None:
         state.set_editor_text(space, text)
         st.rerun()

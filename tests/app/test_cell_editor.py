@@ -1,8 +1,11 @@
 """AppTest: the Cell editor validates inline, hashes, and looks cells up in the benchmark."""
 
+import json
+
 from streamlit.testing.v1 import AppTest
 
-from archpred.app import state
+from archpred.app import editor, state
+from archpred.spaces import get_space
 from tests.conftest import ROOT, needs_data
 
 PAGE = str(ROOT / "pages" / "cell_editor.py")
@@ -87,3 +90,77 @@ def test_a_fresh_machine_opens_on_nb201(fresh_machine):
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert at.selectbox(key="editor_space").value == "nb201"
     assert any("real val_acc" in s.value for s in at.success)
+
+
+# -- links, forms and exports (#16 items 1 and 7) ----------------------------------------------
+LINKED = "|nor_conv_1x1~0|+|skip_connect~0|avg_pool_3x3~1|+|none~0|nor_conv_3x3~1|skip_connect~2|"
+NB101_CELL = {
+    "adjacency": [[0, 1, 1, 0], [0, 0, 0, 1], [0, 0, 0, 1], [0, 0, 0, 0]],
+    "ops": ["input", "conv1x1-bn-relu", "maxpool3x3", "output"],
+}
+
+
+def linked(**params: str) -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=90)
+    for name, value in params.items():
+        at.query_params[name] = value
+    return at.run()
+
+
+def test_a_link_opens_its_cell_and_editing_updates_the_link():
+    at = linked(space="nb201", cell=LINKED)
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert at.selectbox(key="editor_space").value == "nb201"
+    assert LINKED in at.text_area(key="editor_json_nb201").value
+    assert at.session_state[state.CELLS_KEY]["nb201"] == {"arch": LINKED}
+    edited = LINKED.replace("none~0", "nor_conv_3x3~0")
+    at.text_area(key="editor_json_nb201").input(edited).run()
+    assert not at.exception
+    assert (at.query_params["space"], at.query_params["cell"]) == ("nb201", edited)
+    link = next(c.value for c in at.code if "space=nb201" in c.value)
+    assert "nor_conv_3x3~0" in link and "%2B" in link  # '+' escaped, else it reads as a space
+
+
+def test_a_bad_link_is_one_inline_error_and_the_default_cell():
+    at = linked(space="nb201", cell="|bogus~0|")
+    assert not at.exception
+    assert [e.value for e in at.error] == [
+        "The link's cell is not valid: malformed nb201 arch string; expected "
+        "\\|op\\~0\\|\\+\\|op\\~0\\|op\\~1\\|\\+\\|op\\~0\\|op\\~1\\|op\\~2\\|"
+    ]
+    assert at.selectbox(key="editor_space").value == "nb201"
+    assert at.text_area(key="editor_json_nb201").value == editor.default_text("nb201")
+    at = linked(space="nb999", cell="x")
+    assert not at.exception and any("unknown search space" in e.value for e in at.error)
+
+
+def test_the_nb201_form_opens_on_the_current_cell_and_keeps_edits():
+    at = linked(space="nb201", cell=LINKED)
+    ops = [at.selectbox(key=f"editor_nb201_{i}").value for i in range(6)]
+    assert ops == ["nor_conv_1x1", "skip_connect", "avg_pool_3x3", "none", "nor_conv_3x3", "skip_connect"]
+    at.selectbox(key="editor_nb201_3").select("avg_pool_3x3").run()
+    at.run()  # the user's edit of the form survives reruns ...
+    assert at.selectbox(key="editor_nb201_3").value == "avg_pool_3x3"
+    at.button(key="editor_random").click().run()  # ... until the editor's cell changes
+    cell = get_space("nb201").parse(at.text_area(key="editor_json_nb201").value)
+    assert [at.selectbox(key=f"editor_nb201_{i}").value for i in range(6)] == list(cell.edge_ops)
+
+
+def test_the_nb101_form_opens_on_the_current_cell():
+    at = AppTest.from_file(PAGE, default_timeout=90)
+    at.session_state[state.INCOMING_KEY] = {"space": "nb101", "arch": NB101_CELL}
+    at.run()
+    assert not at.exception
+    assert at.number_input(key="editor_form_n").value == 4
+    assert [at.selectbox(key=f"editor_form_op{i}").value for i in (1, 2)] == ["conv1x1-bn-relu", "maxpool3x3"]
+    grid = next(d.value for d in at.dataframe if list(d.value.columns) == ["input", "1", "2", "output"])
+    assert grid.to_numpy().astype(int).tolist() == NB101_CELL["adjacency"]
+    at.button(key="editor_form_use").click().run()  # the unedited form gives the same cell back
+    assert not at.exception and json.loads(at.text_area(key="editor_json_nb101").value) == NB101_CELL
+
+
+def test_share_and_export_buttons():
+    at = linked(space="nb201", cell=LINKED)
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert labels == ["Cell (JSON)", "Arch string", "Predictions (CSV)", "Network (ONNX)"]
+    assert any(c.value.startswith("?space=nb201&cell=") for c in at.code)

@@ -55,6 +55,19 @@ def test_the_editors_cell_starts_the_latent_walk():
     assert at.session_state[state.CELLS_KEY]["nb201"]["arch"] == described
 
 
+def test_the_editor_keeps_its_cell_and_form_across_pages():
+    """Streamlit forgets a page's widgets when another page is shown: the editor reopens on the
+    current cell (space, text and build form), and the link follows it."""
+    at = edit_nb201_cell(app())
+    at.switch_page("pages/train.py").run()
+    at.switch_page("pages/cell_editor.py").run()
+    assert not at.exception and not at.error
+    assert at.selectbox(key="editor_space").value == "nb201"
+    assert CELL in at.text_area(key=state.editor_text_key("nb201")).value
+    assert at.selectbox(key="editor_nb201_5").value == "skip_connect"  # the form shows it too
+    assert at.query_params["cell"] == CELL
+
+
 def test_the_device_setting_reaches_the_train_page():
     at = app()
     assert at.sidebar.selectbox(key=state.DEVICE_WIDGET).value == "auto"

@@ -1,0 +1,110 @@
+"""AppTest: the Compare page draws two NB-201 cells with what differs in red, tabulates real and
+predicted accuracies, parameters and FLOPs, shows the SVGe latent distance, takes its cells from a
+link, and hands both cells to the latent walk and the cell editor."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from archpred.app import state
+from archpred.app.draw import layout
+from archpred.app.latent import walk_key
+from archpred.paths import ASSETS_DIR
+from archpred.spaces import get_space
+from tests.conftest import ROOT
+
+PAGE = str(ROOT / "pages" / "compare.py")
+A = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|"
+B = "|nor_conv_3x3~0|+|avg_pool_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|none~2|"
+
+
+def needs_svge() -> None:
+    if not (ASSETS_DIR / "vae" / "svge_nb201.pt").exists():
+        pytest.skip("no shipped svge model for nb201")
+
+
+def linked(**params: str) -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=300)
+    for name, value in params.items():
+        at.query_params[name] = value
+    return at.run()
+
+
+def rings(at: AppTest) -> list[list[tuple[float, float]]]:
+    """The positions of the red rings (the ``differs`` trace) on A's and B's drawings."""
+    out = []
+    for chart in at.get("plotly_chart"):
+        spec = json.loads(chart.proto.spec)
+        ring = next((t for t in spec["data"] if t.get("name") == "differs"), {"x": [], "y": []})
+        out.append(list(zip(ring["x"], ring["y"])))
+    return out
+
+
+def test_compare_on_a_fresh_machine(fresh_machine):
+    """NB-201 from PyPI: the diff in red on both drawings, the table, the SVGe distance."""
+    needs_svge()
+    at = linked(space="nb201", cell=A, cell_b=B)
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert at.selectbox(key="compare_space").value == "nb201"
+    assert at.text_area(key="compare_nb201_b").value == json.dumps({"arch": B})
+    summary = at.markdown[0].value
+    assert summary.startswith("**2 edits apart**") and "edge 0→2" in summary and "edge 2→3" in summary
+    pos = layout(get_space("nb201").parse(A))  # A and B share NB-201's layout
+    assert rings(at) == [[pos[2], pos[6]]] * 2  # vertices 2 and 6: edges 0→2 and 2→3
+    table = at.dataframe[0].value
+    rows = list(table.iloc[:, 0])
+    assert rows[0] == "real val_acc" and rows[-2:] == ["parameters", "FLOPs (multiply-adds)"]
+    assert any(r.startswith("predicted by nb201-gnn") for r in rows)
+    assert all(v != "–" for v in table["A"]) and all(v != "–" for v in table["B"])
+    (distance,) = [m for m in at.metric if m.label == "SVGe latent distance"]
+    assert float(distance.value) > 0
+    assert at.session_state[state.CELLS_KEY]["nb201"] == {"arch": A}
+    assert at.session_state[state.SECOND_KEY]["nb201"] == {"arch": B}
+
+
+def test_b_starts_as_a_mutation_of_the_current_cell_and_same_cells_say_so():
+    at = AppTest.from_file(PAGE, default_timeout=300)
+    at.session_state[state.CELLS_KEY] = {"nb201": {"arch": A}}
+    at.session_state[state.LATEST_KEY] = "nb201"
+    at.run()
+    assert not at.exception and not at.error
+    assert at.text_area(key="compare_nb201_a").value == json.dumps({"arch": A})
+    assert at.markdown[0].value.startswith("**1 edit apart**")
+    at.text_area(key="compare_nb201_b").input(A).run()
+    assert at.markdown[0].value == "The two cells are the same cell."
+    assert rings(at) == [[], []]
+    assert (at.query_params["cell"], at.query_params["cell_b"]) == (A, A)
+
+
+def test_bad_cells_are_inline_errors():
+    at = linked(space="nb201", cell=A, cell_b="|bogus~0|")
+    assert not at.exception
+    assert any(e.value.startswith("The link's cell B is not valid") for e in at.error)
+    at.text_area(key="compare_nb201_a").input('{"arch": 3}').run()
+    assert not at.exception and any(e.value.startswith("Cell A is not valid") for e in at.error)
+
+
+def test_walk_and_editor_buttons_hand_over_both_cells():
+    """Through app.py (switch_page needs the navigation): the walk opens on the SVGe line from A
+    to B; "Open in cell editor" opens B there."""
+    needs_svge()
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300).run()
+    at.session_state[state.SECOND_KEY] = {"nb201": {"arch": B}}
+    at.session_state[state.CELLS_KEY] = {"nb201": {"arch": A}}
+    at.session_state[state.LATEST_KEY] = "nb201"
+    at.switch_page("pages/compare.py").run()
+    assert not at.exception and not at.error
+    at.button(key="compare_walk").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert [t.value for t in at.title] == ["Latent walk"]
+    assert (at.selectbox(key="walk_kind").value, at.selectbox(key="walk_bench").value) == ("svge", "nb201")
+    assert at.radio(key="walk_mode").value == "Line between two cells"
+    assert A in at.text_area(key=walk_key("nb201", "a")).value
+    assert B in at.text_area(key=walk_key("nb201", "b")).value
+    at.switch_page("pages/compare.py").run()
+    at.button(key="compare_open_B").click().run()
+    assert not at.exception and [t.value for t in at.title] == ["Cell editor"]
+    assert B in at.text_area(key=state.editor_text_key("nb201")).value
