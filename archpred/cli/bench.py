@@ -14,7 +14,7 @@ from archpred.vae import VAE_KINDS, VAE_SPACES
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("bench", help="benchmarks and paper reproductions (write reports)")
     bsub = p.add_subparsers(dest="bench_command", metavar="NAME", required=True)
-    for add in (_add_data, _add_predictors, _add_vae, _add_networks):
+    for add in (_add_data, _add_predictors, _add_vae, _add_networks, _add_app):
         add(bsub)
 
 
@@ -159,4 +159,37 @@ def cmd_networks(args: argparse.Namespace) -> int:
         progress=not args.no_progress,
     )
     run_networks(config)
+    return 0
+
+
+# -- bench app --------------------------------------------------------------------------------
+def _add_app(bsub: argparse._SubParsersAction) -> None:
+    from archpred.bench.app import METHODS, PARTS
+
+    p = bsub.add_parser("app", help="what app users wait for: cold start, page switches, edit, projections")
+    p.add_argument("--runs", type=int, default=None, help="repetitions; medians over them (default 5, --quick 2)")
+    p.add_argument("--quick", action="store_true", help="smoke test: 2 runs, no page tour, PCA on 300 cells")
+    p.add_argument("--parts", default=",".join(PARTS), help=f"comma list of {', '.join(PARTS)}")
+    p.add_argument("--methods", default=",".join(METHODS), help="projections to time (comma list)")
+    p.add_argument("--rows", type=int, default=2000, help="cells on the projected map")
+    p.add_argument("--no-tour", action="store_true", help="time the first page only, no page switches")
+    p.add_argument("--out", type=Path, default=Path("reports/app.md"), help="Markdown report (JSON beside it)")
+    add_runtime(p)
+    p.set_defaults(func=cmd_app)
+
+
+def cmd_app(args: argparse.Namespace) -> int:
+    from archpred.bench.app import AppBenchConfig, quick, run_app
+
+    config = AppBenchConfig(
+        runs=args.runs if args.runs is not None else (2 if args.quick else 5),
+        parts=_split(args.parts),
+        tour=not args.no_tour,
+        methods=_split(args.methods),
+        projection_rows=args.rows,
+        device=args.device,
+        out=args.out,
+        command=given_command(args),
+    )
+    run_app(quick(config) if args.quick else config)
     return 0
