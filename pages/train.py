@@ -10,9 +10,10 @@ st.caption(
     "(1,797 images, offline): SGD with momentum, cosine schedule, seeded."
 )
 
+train_page.report_stopped()
 space, arch, source = train_page.chosen_cell()
 device = ui.device_or_stop()
-st.markdown(f"**{space}** cell `{train_page.cell_key(space, arch)}` from {source}, on {device}.")
+st.markdown(train_page.cell_markdown(space, arch, source, device))
 
 c1, c2, c3, c4, c5 = st.columns(5)
 settings = {

@@ -1,19 +1,27 @@
 """Logic of the Train page: which cell to train (the current cell, through ``state``), the run
-with a live curve, and the result's figure."""
+with a live curve, and the result's figure.
+
+One chart per run: the live curve is drawn in a placeholder that is cleared when the run ends,
+and the finished run is drawn once by ``show_result``. A run is a ``jobs`` job, so after the user
+presses **Stop** the next run of the page says at which epoch it stopped (nothing is saved).
+"""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
-import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
+from plotly.subplots import make_subplots
 
-from archpred.app import state
+from archpred.app import jobs, state
+from archpred.app.text import fmt_number, md_escape
 from archpred.errors import InvalidArchitecture
 from archpred.spaces import Architecture, get_space
 
 RESULT = "train_result"
+JOB = "train"
 DEFAULT_SPACE = "nb101"
 DEFAULT_ARCH = {
     "adjacency": [[0, 1, 1, 0, 0], [0, 0, 0, 1, 0], [0, 0, 0, 1, 0], [0, 0, 0, 0, 1], [0, 0, 0, 0, 0]],
@@ -41,8 +49,19 @@ def chosen_cell() -> tuple[str, Architecture, str]:
 
 
 def cell_key(space: str, arch: Architecture) -> str:
-    """The cell's benchmark key, cut to 60 characters for a caption."""
-    return get_space(space).key(arch)[:60]
+    """The cell's benchmark key (an NB-201 string, an NB-101 hash, ...)."""
+    return get_space(space).key(arch)
+
+
+def cell_markdown(space: str, arch: Architecture, source: str, device: str) -> str:
+    """The line saying which cell is trained, where from and on what, safe for Markdown (an
+    NB-201 string's ``~`` stays a tilde)."""
+    return f"**{md_escape(space)}** cell {md_escape(cell_key(space, arch))} from {source}, on {md_escape(device)}."
+
+
+def report_stopped() -> None:
+    """Say so when the page's last training run was stopped (call first on the page)."""
+    jobs.report_stopped(JOB)
 
 
 def train(space: str, arch: Architecture, settings: dict[str, Any], device: str) -> None:
@@ -64,37 +83,74 @@ def train(space: str, arch: Architecture, settings: dict[str, Any], device: str)
     bar = st.progress(0.0, text="training")
     chart = st.empty()
     rows: list[dict[str, float]] = []
-
-    def on_epoch(epoch: int, logs: dict[str, float]) -> None:
-        rows.append({"epoch": epoch + 1, "loss": logs["loss"], "val_acc": logs["val_acc"]})
-        bar.progress((epoch + 1) / config.epochs, text=f"epoch {epoch + 1}/{config.epochs}")
-        chart.line_chart(pd.DataFrame(rows).set_index("epoch"))
-
+    label = f"Training the {md_escape(space)} cell {md_escape(cell_key(space, arch))}"
     try:
-        result = train_classifier(
-            arch, space, config, network={"width": int(settings["width"])}, on_epoch=on_epoch, progress=False
-        )
+        with jobs.running(JOB, label, total=config.epochs) as job:
+
+            def on_epoch(epoch: int, logs: dict[str, float]) -> None:
+                rows.append({"epoch": epoch + 1, "loss": logs["loss"], "val_acc": logs["val_acc"]})
+                job.advance(epoch + 1)
+                bar.progress((epoch + 1) / config.epochs, text=f"epoch {epoch + 1}/{config.epochs}")
+                chart.plotly_chart(curve_figure(rows), width="stretch")
+
+            result = train_classifier(
+                arch, space, config, network={"width": int(settings["width"])}, on_epoch=on_epoch, progress=False
+            )
     except ValueError as err:
+        bar.empty()
+        chart.empty()
         st.error(f"Training failed: {err}")
         return
+    bar.empty()
+    chart.empty()  # the finished run is drawn once, by show_result
     result.pop("history", None)
     state.set_result(RESULT, {**result, "curve": rows})
 
 
 def curve_figure(curve: list[dict[str, float]]) -> go.Figure:
-    """Training loss and validation accuracy per epoch (accuracy on a right-hand axis)."""
-    frame = pd.DataFrame(curve)
-    fig = go.Figure()
-    fig.add_scatter(x=frame["epoch"], y=frame["loss"], name="training loss")
-    fig.add_scatter(x=frame["epoch"], y=frame["val_acc"], name="validation accuracy", yaxis="y2")
-    fig.update_layout(
-        height=320,
-        margin={"l": 10, "r": 10, "t": 10, "b": 10},
-        xaxis={"title": "epoch"},
-        yaxis={"title": "loss"},
-        yaxis2={"title": "accuracy", "overlaying": "y", "side": "right", "range": [0, 1]},
+    """Training loss (top) and validation accuracy (bottom) per epoch, each on its own axis,
+    sharing the epoch axis; subplot titles name them, so no legend covers the lines."""
+    epochs = [row["epoch"] for row in curve]
+    fig = make_subplots(
+        rows=2,
+        cols=1,
+        shared_xaxes=True,
+        vertical_spacing=0.12,
+        subplot_titles=("training loss", "validation accuracy"),
     )
+    fig.add_scatter(
+        x=epochs,
+        y=[row["loss"] for row in curve],
+        name="training loss",
+        mode="lines+markers",
+        line_color="#E45756",
+        row=1,
+        col=1,
+    )
+    fig.add_scatter(
+        x=epochs,
+        y=[row["val_acc"] for row in curve],
+        name="validation accuracy",
+        mode="lines+markers",
+        line_color="#4C78A8",
+        row=2,
+        col=1,
+    )
+    fig.update_xaxes(title_text="epoch", row=2, col=1)
+    fig.update_xaxes(tickformat="d", dtick=1 if len(epochs) <= 15 else None)
+    fig.update_yaxes(title_text="loss", rangemode="tozero", row=1, col=1)
+    fig.update_yaxes(title_text="accuracy", tickformat=".0%", range=accuracy_range(curve), row=2, col=1)
+    fig.update_xaxes(automargin=True)
+    fig.update_yaxes(automargin=True)
+    fig.update_layout(height=420, showlegend=False, margin={"l": 60, "r": 10, "t": 30, "b": 50})
     return fig
+
+
+def accuracy_range(curve: list[dict[str, float]]) -> list[float]:
+    """A y range for the accuracy: from a round tenth below the lowest value to 100 %, so ticks
+    fall on round percentages."""
+    low = min((row["val_acc"] for row in curve), default=0.0)
+    return [max(0.0, math.floor(low * 10) / 10), 1.02]
 
 
 def show_result() -> None:
@@ -104,13 +160,14 @@ def show_result() -> None:
         return
     st.subheader("Last run")
     m1, m2, m3, m4 = st.columns(4)
-    m1.metric("Test accuracy", f"{last['test_acc']:.4f}")
-    m2.metric("Validation accuracy", f"{last['val_acc']:.4f}")
-    m3.metric("Train accuracy", f"{last['train_acc']:.4f}")
-    m4.metric("Time", f"{last['train_seconds']:.1f} s")
-    device = last.get("recipe", {}).get("device", "?")
+    m1.metric("Test accuracy", fmt_number(last["test_acc"]))
+    m2.metric("Validation accuracy", fmt_number(last["val_acc"]))
+    m3.metric("Train accuracy", fmt_number(last["train_acc"]))
+    m4.metric("Time", f"{fmt_number(last['train_seconds'], 3)} s")
+    device = last.get("device") or last.get("recipe", {}).get("device", "?")
     st.caption(
-        f"{last['space']} {last['key'][:60]}: {last['params']:,} parameters, {last['epochs']} epochs on {device}"
+        f"{md_escape(last['space'])} cell {md_escape(last['key'])}: {fmt_number(int(last['params']))} parameters, "
+        f"{fmt_number(int(last['epochs']))} epochs on {md_escape(device)}"
     )
     if last.get("curve"):
         st.plotly_chart(curve_figure(last["curve"]), width="stretch", key="train_curve")
