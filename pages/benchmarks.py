@@ -5,6 +5,7 @@ import streamlit as st
 
 from archpred.app import benchmarks_page, cache, state, ui
 from archpred.app.draw import cell_figure
+from archpred.app.text import fmt_number
 
 st.title("Benchmarks")
 st.caption("Real published results. Pick a benchmark, explore it, select a row to see its cell.")
@@ -19,8 +20,8 @@ bench = ui.benchmark_or_stop(name, dataset)
 acc = bench.accuracy
 c1, c2, c3, c4 = st.columns(4)
 c1.metric("Architectures", f"{len(bench):,}")
-c2.metric(f"Best {bench.target}", f"{np.nanmax(acc):.4f}")
-c3.metric("Mean", f"{np.nanmean(acc):.4f}")
+c2.metric(f"Best {bench.target}", fmt_number(float(np.nanmax(acc))))
+c3.metric("Mean", fmt_number(float(np.nanmean(acc))))
 c4.metric("Space", bench.space.name)
 
 frame = cache.benchmark_frame(name, dataset)
@@ -34,14 +35,20 @@ if others:
 st.subheader("Table")
 st.caption("Click a column to sort; select a row to draw its cell.")
 event = st.dataframe(
-    frame, key="bench_table", on_select="rerun", selection_mode="single-row", hide_index=True, height=320
+    frame,
+    key="bench_table",
+    on_select="rerun",
+    selection_mode="single-row",
+    hide_index=True,
+    height=320,
+    column_config=benchmarks_page.column_config(frame),
 )
 rows = event.selection.rows if event is not None else []
 if rows:
     i = int(rows[0])
     arch = bench.archs[i]
-    st.plotly_chart(cell_figure(arch, title=f"{bench.keys[i]}  ({bench.target} = {acc[i]:.4f})"), width="stretch")
-    st.json(bench.record(i), expanded=False)
+    st.plotly_chart(cell_figure(arch, title=benchmarks_page.row_title(bench, i)), width="stretch")
+    st.json(benchmarks_page.readable_record(bench.record(i)), expanded=False)
     if st.button("Open in cell editor", key="bench_open"):
         state.send_to_editor(bench.space.name, arch)
         st.switch_page("pages/cell_editor.py")

@@ -42,3 +42,29 @@ def test_a_fresh_machine_opens_on_nb201(fresh_machine):
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert at.selectbox(key="bench_name").value == "nb201"
     assert at.metric[0].value == "15,625"
+
+
+def test_numbers_are_formatted_for_people(fresh_machine):
+    """NB-201's val_acc_std holds values like 1e-11: the table gives every float column 4
+    significant digits (sprintf %.4g: 1.007e-11, not 0.00000000001) and counts separators."""
+    import json
+
+    at = AppTest.from_file(PAGE, default_timeout=90).run()
+    assert not at.exception
+    columns = json.loads(at.dataframe[0].proto.columns)
+    formats = {name: c.get("type_config", {}).get("format") for name, c in columns.items() if name != "_index"}
+    assert formats["val_acc_std"] == formats["val_acc"] == "%.4g"
+    assert formats["n_seeds"] == formats["index"] == "localized"
+    assert "key" not in formats  # the cell string stays text
+    assert [m.value for m in at.metric][1:3] == ["0.9161", "0.8369"]
+
+
+def test_a_record_and_a_title_read_well():
+    from archpred.app import benchmarks_page, cache
+
+    record = benchmarks_page.readable_record({"val_acc_std": 1.0070277e-11, "val_acc": 0.9304893, "params": 8555530.0})
+    assert record == {"val_acc_std": 1.007e-11, "val_acc": 0.9305, "params": 8555530}
+    assert isinstance(record["params"], int)
+    bench = cache.benchmark("nb201", "cifar10")
+    title = benchmarks_page.row_title(bench, 0)
+    assert title.startswith(bench.keys[0]) and title.endswith(f"({bench.target} = 0.09712)")
