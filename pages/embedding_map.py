@@ -5,6 +5,7 @@ import streamlit as st
 
 from archpred.app import cache, latent, ui
 from archpred.app.draw import cell_figure
+from archpred.app.text import fmt_number
 
 st.title("Embedding map")
 st.caption(
@@ -22,8 +23,7 @@ device = ui.device_or_stop()
 bench, vae = latent.benchmark_and_vae_or_stop(kind, bench_name, device)
 tag = cache.vae_tag(kind, bench.space.name)
 
-default_n = min(len(bench), 2000 if method != "PCA" else len(bench))
-n = st.slider("Cells on the map", 500, len(bench), default_n, step=500, key="embed_n")
+n = latent.cells_slider(method, len(bench))
 rows = latent.shown_rows(len(bench), n)
 xy = latent.projection(kind, bench_name, method, tag, rows, device)
 predicted = cache.predicted_accuracy(kind, bench_name, tag, device) if colour == "predicted accuracy" else None
@@ -36,13 +36,18 @@ if predicted is not None:
 selected = latent.selected_rows(event)
 if len(selected) > 1:
     acc = bench.accuracy[selected]
-    st.info(f"{len(selected):,} cells selected: mean accuracy {np.nanmean(acc):.4f}, best {np.nanmax(acc):.4f}")
+    st.info(
+        f"{len(selected):,} cells selected: mean accuracy {fmt_number(np.nanmean(acc))}, "
+        f"best {fmt_number(np.nanmax(acc))}; the first is shown below."
+    )
 if selected:
     i = selected[0]
     left, right = st.columns([3, 2])
     left.plotly_chart(cell_figure(bench.archs[i], title=bench.keys[i]), key="embed_cell")
-    right.metric(bench.target, f"{bench.accuracy[i]:.4f}")
-    right.metric("Predicted", f"{cache.predicted_accuracy(kind, bench_name, tag, device)[i]:.4f}")
+    right.metric(bench.target, fmt_number(bench.accuracy[i]))
+    right.metric("Predicted", fmt_number(cache.predicted_accuracy(kind, bench_name, tag, device)[i]))
+    with right:
+        latent.open_in_editor(bench.space.name, bench.archs[i], key="embed_open")
     right.json(bench.record(i), expanded=False)
 else:
     st.caption("No point selected yet.")

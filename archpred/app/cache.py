@@ -24,7 +24,7 @@ from archpred.errors import ArchpredError
 from archpred.paths import cache_dir
 from archpred.predictors import Predictor, store
 from archpred.spaces import Architecture
-from archpred.vae.projection import project
+from archpred.vae import projection as vae_projection  # looked up per call: tests count calls
 
 if TYPE_CHECKING:  # torch and the VAEs load on first use, so the Benchmarks page starts fast
     from archpred.vae.model import GraphVAE
@@ -160,23 +160,28 @@ def embeddings(kind: str, bench_name: str, tag: str, device: str) -> np.ndarray:
     return x
 
 
-def _projection_file(kind: str, bench_name: str, method: str, tag: str, n: int) -> Path:
-    return cache_dir("app", "projections") / f"{bench_name}_{kind}_{tag}_{method.lower()}_{n}.npy"
+def _projection_file(kind: str, bench_name: str, method: str, tag: str, rows: np.ndarray) -> Path:
+    """The disk copy of one projection, named by the rows themselves (their count and a digest):
+    two maps of the same size but other cells never share a file."""
+    digest = hashlib.md5(np.ascontiguousarray(rows, dtype=np.int64).tobytes()).hexdigest()[:10]
+    name = f"{bench_name}_{kind}_{tag}_{method.lower()}_{len(rows)}_{digest}.npy"
+    return cache_dir("app", "projections") / name
 
 
-def has_projection(kind: str, bench_name: str, method: str, tag: str, n: int) -> bool:
-    """Whether the projection of ``n`` cells is on disk already (else it takes a while)."""
-    return _projection_file(kind, bench_name, method, tag, n).exists()
+def has_projection(kind: str, bench_name: str, method: str, tag: str, rows: np.ndarray) -> bool:
+    """Whether the projection of these ``rows`` is on disk already (else it takes a while)."""
+    return _projection_file(kind, bench_name, method, tag, rows).exists()
 
 
 def projection(kind: str, bench_name: str, method: str, tag: str, rows: np.ndarray, device: str) -> np.ndarray:
-    """The 2-D projection of the embedded ``rows``, from the disk cache or computed and stored."""
-    path = _projection_file(kind, bench_name, method, tag, len(rows))
+    """The 2-D projection of the embedded ``rows``, from the disk cache or computed and stored:
+    computed once per (model file, benchmark, method, rows), whatever else the page changes."""
+    path = _projection_file(kind, bench_name, method, tag, rows)
     if path.exists():
         found = np.load(path)
         if len(found) == len(rows):
             return found
-    xy = project(embeddings(kind, bench_name, tag, device)[rows], method).astype(np.float32)
+    xy = vae_projection.project(embeddings(kind, bench_name, tag, device)[rows], method).astype(np.float32)
     _save_npy(path, xy)
     return xy
 

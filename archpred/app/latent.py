@@ -6,6 +6,7 @@ projection itself in ``archpred.vae.projection``.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import numpy as np
@@ -15,6 +16,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from archpred.app import cache, state, ui
+from archpred.app.text import fmt_number
 from archpred.data import Benchmark
 from archpred.errors import InvalidArchitecture
 from archpred.spaces import Architecture
@@ -58,12 +60,56 @@ def shown_rows(n_total: int, n: int) -> np.ndarray:
 
 
 # -- embedding map -----------------------------------------------------------------------------
+SUBSAMPLE = 2000  # cells a new t-SNE or UMAP map shows (PCA shows every cell)
+MAP_STEP = 500  # the cell-count slider's step
+
+
+def default_cells(method: str, n_total: int) -> int:
+    """Cells a new map of ``method`` shows: every cell for PCA (a second), a fixed random
+    ``SUBSAMPLE`` for t-SNE and UMAP, which take about a minute on all 15,625 NB-201 cells."""
+    return n_total if method == "PCA" else min(n_total, SUBSAMPLE)
+
+
+def cells_key(method: str) -> str:
+    """Widget key of the map's cell count: one per method, so each keeps its own (all cells for
+    PCA, a subsample for t-SNE) instead of carrying PCA's 15,625 over to a minute of t-SNE."""
+    return f"embed_n_{method}"
+
+
+def cells_slider(method: str, n_total: int) -> int:
+    """The number of cells on the map (per method; see ``default_cells``)."""
+    low = min(MAP_STEP, n_total)
+    return int(
+        st.slider(
+            "Cells on the map",
+            low,
+            n_total,
+            default_cells(method, n_total),
+            step=MAP_STEP,
+            key=cells_key(method),
+            help=(
+                f"PCA maps every cell in a second; t-SNE and UMAP start on a fixed random {SUBSAMPLE:,} "
+                "(about a minute for every cell). Each projection is computed once per model, "
+                "benchmark, method and cells, then read from the disk cache."
+            ),
+        )
+    )
+
+
 def projection(kind: str, bench_name: str, method: str, tag: str, rows: np.ndarray, device: str) -> np.ndarray:
-    """The cached projection, with a spinner when it has to be computed."""
-    if cache.has_projection(kind, bench_name, method, tag, len(rows)):
-        return cache.projection(kind, bench_name, method, tag, rows, device)
-    with st.spinner(f"Computing the {method} projection of {len(rows):,} embeddings (cached on disk afterwards) ..."):
-        return cache.projection(kind, bench_name, method, tag, rows, device)
+    """The projection of ``rows``: from the disk cache, or computed under a spinner that says
+    what is computed (with the time so far) and that it is cached; a caption says which."""
+    what = f"{method} of {len(rows):,} {kind} embeddings"
+    if cache.has_projection(kind, bench_name, method, tag, rows):
+        xy = cache.projection(kind, bench_name, method, tag, rows, device)
+        st.caption(f"{what}: from the disk cache.")
+        return xy
+    start = time.perf_counter()
+    with st.spinner(f"Computing the {what} (cached on disk afterwards) ...", show_time=True):
+        xy = cache.projection(kind, bench_name, method, tag, rows, device)
+    seconds = fmt_number(time.perf_counter() - start, 2)
+    st.caption(f"{what}: computed in {seconds} s and cached on disk (colour changes and later visits reuse it).")
+    return xy
 
 
 def map_figure(
@@ -205,6 +251,13 @@ def open_step_in_editor(space: str, decoded: list[Architecture | None]) -> None:
         return
     left, right = st.columns([1, 3])
     step = left.selectbox("Step", steps, key="walk_open_step")
-    if right.button("Open this step in the cell editor", key="walk_open"):
-        state.send_to_editor(space, decoded[int(step)])
+    with right:
+        open_in_editor(space, decoded[int(step)], key="walk_open", label="Open this step in the cell editor")
+
+
+def open_in_editor(space: str, arch: Architecture, key: str, label: str = "Open in cell editor") -> None:
+    """The one "open in cell editor" action of pages that show cells: hand ``arch`` over
+    (``state.send_to_editor``) and switch to the editor."""
+    if st.button(label, key=key, icon=":material/edit:"):
+        state.send_to_editor(space, arch)
         st.switch_page("pages/cell_editor.py")
