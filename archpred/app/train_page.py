@@ -37,7 +37,7 @@ def chosen_cell() -> tuple[str, Architecture, str]:
     try:
         latest = state.latest_cell()
     except InvalidArchitecture as err:
-        st.warning(f"The editor's cell cannot be used ({err}); training the default NB-101 cell.")
+        st.warning(f"The editor's cell cannot be used ({md_escape(str(err))}); training the default NB-101 cell.")
         latest = None
     if latest is not None:
         return latest[0], latest[1], "the Cell editor"
@@ -78,7 +78,7 @@ def train(space: str, arch: Architecture, settings: dict[str, Any], device: str)
             device=device,
         )
     except ValueError as err:
-        st.error(f"Training failed: {err}")
+        st.error(f"Training failed: {md_escape(str(err))}")
         return
     bar = st.progress(0.0, text="training")
     chart = st.empty()
@@ -99,7 +99,7 @@ def train(space: str, arch: Architecture, settings: dict[str, Any], device: str)
     except ValueError as err:
         bar.empty()
         chart.empty()
-        st.error(f"Training failed: {err}")
+        st.error(f"Training failed: {md_escape(str(err))}")
         return
     bar.empty()
     chart.empty()  # the finished run is drawn once, by show_result

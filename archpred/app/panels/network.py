@@ -10,6 +10,7 @@ import streamlit as st
 
 from archpred.app import cache
 from archpred.app.draw import op_colour, op_order
+from archpred.app.text import fmt_number, md_escape
 from archpred.spaces import Architecture
 
 INPUT_NOTE = {"nb101": "3x32x32", "nb201": "3x32x32", "enas": "3x32x32", "macro": "3x32x32"}
@@ -76,7 +77,7 @@ def render(space_name: str, arch: Architecture) -> None:
     try:
         params, flops = cache.network_counts(space_name, arch_json)
     except ValueError as err:
-        st.error(f"Cannot build the network: {err}")
+        st.error(f"Cannot build the network: {md_escape(str(err))}")
         return
     c1, c2 = st.columns(2)
     c1.metric("Parameters", f"{params:,}")
@@ -90,11 +91,11 @@ def render(space_name: str, arch: Architecture) -> None:
             try:
                 graph = cache.network_graph(space_name, arch_json)
             except ValueError as err:
-                st.error(f"Cannot trace the network: {err}")
+                st.error(f"Cannot trace the network: {md_escape(str(err))}")
                 return
             counts = {op: graph["ops"].count(op) for op in dict.fromkeys(graph["ops"])}
             st.caption(
-                f"{len(graph['ops'])} operations, {len(graph['edges'])} edges: "
-                + ", ".join(f"{v} {k}" for k, v in counts.items())
+                f"{fmt_number(len(graph['ops']))} operations, {fmt_number(len(graph['edges']))} edges: "
+                + ", ".join(f"{fmt_number(v)} {md_escape(k)}" for k, v in counts.items())
             )
             st.plotly_chart(graph_figure(graph), width="stretch", key="editor_network_figure")
