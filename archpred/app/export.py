@@ -87,36 +87,50 @@ def _device() -> str:
 
 
 def cell_downloads(space: str, arch: Architecture, key: str) -> None:
-    """Download buttons: the cell as JSON (and NB-201 string), predictions CSV, network ONNX."""
+    """Download buttons, one under the other (the editor's side column is narrow): the cell as
+    JSON (and NB-201 string), the predictions CSV, the network as ONNX."""
     from archpred.networks import NETWORKS
 
     device = _device()
     stem = file_stem(space, arch)
-    cols = st.columns(4)
-    cols[0].download_button(
-        "Cell (JSON)", cell_json(arch), f"{stem}.json", "application/json", key=f"{key}_json", on_click="ignore"
+    st.download_button(
+        "Cell (JSON)",
+        cell_json(arch),
+        f"{stem}.json",
+        "application/json",
+        key=f"{key}_json",
+        on_click="ignore",
+        width="stretch",
     )
     if hasattr(arch, "arch_string"):
-        cols[1].download_button(
-            "Arch string", arch.arch_string + "\n", f"{stem}.txt", "text/plain", key=f"{key}_string", on_click="ignore"
+        st.download_button(
+            "Arch string",
+            arch.arch_string + "\n",
+            f"{stem}.txt",
+            "text/plain",
+            key=f"{key}_string",
+            on_click="ignore",
+            width="stretch",
         )
-    cols[2].download_button(
+    st.download_button(
         "Predictions (CSV)",
         lambda: predictions_csv(space, arch, device),
         f"{stem}-predictions.csv",
         "text/csv",
         key=f"{key}_predictions",
         on_click="ignore",
+        width="stretch",
         help="Every saved predictor's accuracy for this cell (computed when you click)",
     )
     if space in NETWORKS:
-        cols[3].download_button(
+        st.download_button(
             "Network (ONNX)",
             onnx_file(space, arch),
             f"{stem}.onnx",
             "application/octet-stream",
             key=f"{key}_onnx",
             on_click="ignore",
+            width="stretch",
             help="The benchmark's network of this cell, freshly initialised, for Netron or ONNX Runtime "
             "(built when you click: seconds, and NB-101 files are about 130 MB)",
         )
