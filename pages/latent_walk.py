@@ -40,7 +40,15 @@ if mode.startswith("Line"):
     steps = right.slider("Steps", 3, 24, 9, key="walk_steps")
 else:
     steps = right.slider("Points on the circle", 4, 36, 12, key="walk_circle_steps")
-    radius = right.slider("Radius", 0.1, 5.0, 1.0, step=0.1, key="walk_radius")
+    radius = right.slider(
+        "Radius",
+        *latent.RADIUS_RANGE,
+        latent.default_radius(kind, space.name),
+        step=0.5,
+        key=latent.radius_key(kind, space.name),
+        help="In latent units. The default is measured per model and benchmark: the smallest radius whose circles "
+        "around the best and median cells leave the centre's cell (python -m archpred.bench.latent_walk_radius).",
+    )
     seed = right.number_input("Plane seed", 0, 10_000, 0, key="walk_plane_seed")
 
 try:
@@ -56,4 +64,4 @@ else:
     z = vae.circle_points(cell_a, int(steps), np.random.default_rng(int(seed)), radius=float(radius))
 frame, decoded = latent.walk_table(vae, kind, bench_name, tag, z, device)
 
-latent.show_walk(frame, decoded, space)
+latent.show_walk(frame, decoded, space, circle=cell_b is None)

@@ -152,6 +152,36 @@ def describe(arch: Architecture | None) -> str:
     return f"{arch.num_vertices}v {int(arch.matrix.sum())}e [{ops}]"
 
 
+# The circle walk's default radius (latent units) per (VAE, benchmark): the smallest radius at
+# which 12 points around the best and the median cell, in 10 random planes each, leave the
+# centre's cell (``python -m archpred.bench.latent_walk_radius``; radius 1, the old default,
+# stayed on one cell in all 20 SVGe walks on each benchmark). Mean distinct cells per walk there:
+# SVGe NB-201 6 -> 4.2 (no walk on one cell), NB-101 4 -> 5.0, ENAS 3 -> 5.0; arch2vec NB-101
+# 3 -> 3.4 and ENAS 3 -> 3.5 (1 of 20 walks on one cell). arch2vec's NB-201 circles turn invalid
+# before reaching another cell at every radius (1.1 distinct cells): 2 keeps most points valid,
+# the page says when a walk stays on one cell, and a line between two cells visits 3-4 there.
+DEFAULT_RADIUS = {
+    ("svge", "nb201"): 6.0,
+    ("svge", "nb101"): 4.0,
+    ("svge", "enas"): 3.0,
+    ("arch2vec", "nb201"): 2.0,
+    ("arch2vec", "nb101"): 3.0,
+    ("arch2vec", "enas"): 3.0,
+}
+FALLBACK_RADIUS = {"svge": 4.0, "arch2vec": 3.0}  # a space not measured
+RADIUS_RANGE = (0.5, 12.0)
+
+
+def default_radius(kind: str, space: str) -> float:
+    """The circle walk's default radius for this VAE and space (see ``DEFAULT_RADIUS``)."""
+    return DEFAULT_RADIUS.get((kind, space), FALLBACK_RADIUS.get(kind, 2.0))
+
+
+def radius_key(kind: str, space: str) -> str:
+    """Widget key of the radius: one per model and space, so each starts on its own default."""
+    return f"walk_radius_{kind}_{space}"
+
+
 def walk_key(bench_name: str, end: str) -> str:
     """Widget key of a walk's end cell text (``end`` is ``"a"`` or ``"b"``)."""
     return f"walk_{bench_name}_{end}"
@@ -222,26 +252,79 @@ def walk_figure(frame: pd.DataFrame) -> go.Figure:
     return fig
 
 
-def show_walk(frame: pd.DataFrame, decoded: list[Architecture | None], space: Any) -> None:
-    """Headline numbers, the accuracy curve, the table and every decoded cell of a walk."""
-    from archpred.app.draw import cell_figure
+def one_cell_message(n_points: int, n_valid: int, n_distinct: int, circle: bool) -> str | None:
+    """What to say when a walk shows nothing new: no valid decode, or every valid point the
+    same cell (with what to change); ``None`` when it visits several cells."""
+    if n_valid == 0:
+        return f"None of the {n_points} points decodes to a valid cell: try a smaller radius or another cell."
+    if n_distinct > 1:
+        return None
+    points = f"All {n_points} points" if n_valid == n_points else f"All {n_valid} valid points (of {n_points})"
+    change = "try a larger radius or another plane seed." if circle else "choose two cells further apart."
+    return f"{points} decode to the same cell: {change}"
 
+
+def step_runs(decoded: list[Architecture | None], space: Any) -> list[tuple[int, int, Architecture | None]]:
+    """Consecutive steps that decode to the same cell (or are all invalid) as ``(first, last,
+    cell)``: a thumbnail per run instead of the same drawing repeated."""
+    runs: list[list[Any]] = []
+    for i, arch in enumerate(decoded):
+        key = None if arch is None else space.key(arch)
+        if runs and runs[-1][3] == key:
+            runs[-1][1] = i
+        else:
+            runs.append([i, i, arch, key])
+    return [(first, last, arch) for first, last, arch, _ in runs]
+
+
+def run_title(frame: pd.DataFrame, first: int, last: int) -> str:
+    """A thumbnail's one-line title: its steps, real accuracy (when in the table) and predicted
+    accuracy (a range over the run's latent points), numbers through ``fmt_number``."""
+    steps = f"step {first}" if first == last else f"steps {first}–{last}"
+    pred = frame["predicted accuracy"].iloc[first : last + 1]
+    low, high = fmt_number(pred.min(), 3), fmt_number(pred.max(), 3)
+    parts = [steps, f"pred {low}" if low == high else f"pred {low}–{high}"]
+    real = frame["real accuracy"].iloc[first]
+    if np.isfinite(real):
+        parts.append(f"real {fmt_number(real, 3)}")
+    return " · ".join(parts)
+
+
+THUMBS_PER_ROW = 3
+THUMB_HEIGHT = 260
+
+
+def show_walk(frame: pd.DataFrame, decoded: list[Architecture | None], space: Any, circle: bool = False) -> None:
+    """Headline numbers, a note when the walk stays on one cell, the accuracy curve, the table
+    and one thumbnail per run of identical decodes (one shared op legend above them)."""
+    from archpred.app.draw import cell_figure, op_legend_figure
+
+    n_valid = int(frame["valid"].sum())
+    n_distinct = len({space.key(a) for a in decoded if a is not None})
     m1, m2, m3 = st.columns(3)
-    m1.metric("Valid decodes", f"{int(frame['valid'].sum())} / {len(frame)}")
-    m2.metric("Distinct cells", len({space.key(a) for a in decoded if a is not None}))
-    m3.metric("Best predicted", f"{frame['predicted accuracy'].max():.4f}")
+    m1.metric("Valid decodes", f"{n_valid} / {len(frame)}")
+    m2.metric("Distinct cells", n_distinct)
+    m3.metric("Best predicted", fmt_number(frame["predicted accuracy"].max()))
+    message = one_cell_message(len(frame), n_valid, n_distinct, circle)
+    if message:
+        st.info(message)
     st.plotly_chart(walk_figure(frame), key="walk_plot")
     st.dataframe(frame, hide_index=True, key="walk_table")
     st.subheader("Decoded cells")
     open_step_in_editor(space.name, decoded)
-    cols = st.columns(4)
-    for i, arch in enumerate(decoded):
-        with cols[i % 4]:
-            if arch is None:
-                st.warning(f"Step {i}: invalid decode")
-            else:
-                title = f"step {i}: pred {frame['predicted accuracy'][i]:.3f}"
-                st.plotly_chart(cell_figure(arch, title=title, height=240), key=f"walk_cell_{i}")
+    st.plotly_chart(op_legend_figure(space.node_types), key="walk_legend", config={"displayModeBar": False})
+    runs = step_runs(decoded, space)
+    for start in range(0, len(runs), THUMBS_PER_ROW):
+        cols = st.columns(THUMBS_PER_ROW)
+        for col, (first, last, arch) in zip(cols, runs[start : start + THUMBS_PER_ROW]):
+            with col:
+                if arch is None:
+                    steps = f"Step {first}" if first == last else f"Steps {first}–{last}"
+                    st.warning(f"{steps}: invalid decode")
+                else:
+                    title = run_title(frame, first, last)
+                    fig = cell_figure(arch, title=title, height=THUMB_HEIGHT, compact=True)
+                    st.plotly_chart(fig, key=f"walk_cell_{first}")
 
 
 def open_step_in_editor(space: str, decoded: list[Architecture | None]) -> None:
