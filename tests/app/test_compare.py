@@ -88,15 +88,18 @@ def test_bad_cells_are_inline_errors():
 
 
 def test_walk_and_editor_buttons_hand_over_both_cells():
-    """Through app.py (switch_page needs the navigation): the walk opens on the SVGe line from A
-    to B; "Open in cell editor" opens B there."""
+    """Through app.py (switch_page needs the navigation): the cell editor's "Compare" opens its
+    cell as A; the walk opens on the SVGe line from A to B; "Open in cell editor" opens B there."""
     needs_svge()
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300).run()
     at.session_state[state.SECOND_KEY] = {"nb201": {"arch": B}}
-    at.session_state[state.CELLS_KEY] = {"nb201": {"arch": A}}
-    at.session_state[state.LATEST_KEY] = "nb201"
-    at.switch_page("pages/compare.py").run()
+    at.session_state[state.INCOMING_KEY] = {"space": "nb201", "arch": {"arch": A}}
+    at.switch_page("pages/cell_editor.py").run()
+    at.button(key="editor_compare").click().run()
     assert not at.exception and not at.error
+    assert [t.value for t in at.title] == ["Compare cells"]
+    assert at.text_area(key="compare_nb201_a").value == json.dumps({"arch": A})
+    at.switch_page("pages/compare.py").run()  # AppTest reruns its own page, not the switched-to one
     at.button(key="compare_walk").click().run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert [t.value for t in at.title] == ["Latent walk"]

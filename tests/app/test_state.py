@@ -7,6 +7,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from archpred.app import state
+from archpred.app.text import md_escape
 from archpred.paths import ASSETS_DIR
 from tests.conftest import ROOT
 
@@ -33,7 +34,7 @@ def test_the_editors_cell_is_the_train_pages_cell():
     at.switch_page("pages/train.py").run()
     assert not at.exception
     text = " ".join(m.value for m in at.markdown)
-    assert "**nb201**" in text and CELL[:60] in text and "the Cell editor" in text
+    assert "**nb201**" in text and md_escape(CELL) in text and "the Cell editor" in text
 
 
 def test_the_editors_cell_starts_the_latent_walk():
