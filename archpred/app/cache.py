@@ -91,17 +91,32 @@ def try_predictor(path: str | Path, device: str) -> tuple[Predictor | None, str 
         return None, str(err)
 
 
-@st.cache_data(show_spinner=False, max_entries=4096)
-def _cell_prediction(path: str, mtime_ns: int, size: int, device: str, arch_json: str, _arch: Architecture) -> float:
-    return float(_predictor(path, mtime_ns, size, device).predict([_arch])[0])
+@st.cache_data(show_spinner=False, max_entries=1024)
+def _cell_predictions(
+    files: tuple[tuple[str, int, int], ...], space_name: str, device: str, arch_json: str, _arch: Architecture
+) -> tuple[list[tuple[str, str, float]], list[str]]:
+    rows, problems = [], []
+    for saved in saved_models(space_name):
+        model, error = try_predictor(saved.path, device)
+        if model is None:
+            problems.append(f"{saved.path.name}: {error}")
+            continue
+        try:
+            rows.append((saved.label, saved.name, float(model.predict([_arch])[0])))
+        except (ValueError, RuntimeError) as err:
+            problems.append(f"{saved.path.name}: {err}")
+    return rows, problems
 
 
-def cell_prediction(path: str | Path, device: str, arch: Architecture) -> float:
-    """A saved predictor's accuracy for one cell, computed once per model file version, device
-    and cell: the cell editor reruns on every widget change, and a cell seen before (undo, a
-    toggle, a form) costs no model call. Errors (``ValueError``, ``RuntimeError``) propagate."""
-    stat = Path(path).stat()
-    return _cell_prediction(str(path), stat.st_mtime_ns, stat.st_size, device, arch.to_json(), arch)
+def cell_predictions(
+    space_name: str, arch: Architecture, device: str
+) -> tuple[list[tuple[str, str, float]], list[str]]:
+    """Every saved predictor of ``space_name`` on one cell: ``[(label, predictor name, value)]``
+    and one ``"file: problem"`` per file that cannot load or predict. Computed once per cell,
+    device and set of model files (the key holds every file's path, mtime and size): the cell
+    editor reruns on every widget change, and a cell seen before costs no model call. One cache
+    lookup per cell, not per model: a lookup costs more than a random forest's prediction."""
+    return _cell_predictions(store.fingerprint(), space_name, device, arch.to_json(), arch)
 
 
 # -- graph VAEs --------------------------------------------------------------------------------

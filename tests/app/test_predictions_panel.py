@@ -25,7 +25,7 @@ def predict_calls(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     calls: list[int] = []
     real = Predictor.predict
     monkeypatch.setattr(Predictor, "predict", lambda self, archs: calls.append(len(archs)) or real(self, archs))
-    cache._cell_prediction.clear()
+    cache._cell_predictions.clear()
     return calls
 
 

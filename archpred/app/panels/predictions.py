@@ -13,20 +13,8 @@ from archpred.spaces import Architecture
 def predictions_table(space_name: str, arch: Architecture, device: str = "cpu") -> tuple[pd.DataFrame, list[str]]:
     """One row per readable predictor file of the space; unreadable files are reported apart.
 
-    Each model's value is cached per cell (``cache.cell_prediction``): reruns for the same cell
-    call no model."""
-    rows, problems = [], []
-    for saved in cache.saved_models(space_name):
-        model, error = cache.try_predictor(saved.path, device)
-        if model is None:
-            problems.append(f"{saved.path.name}: {error}")
-            continue
-        try:
-            value = cache.cell_prediction(saved.path, device, arch)
-        except (ValueError, RuntimeError) as err:
-            problems.append(f"{saved.path.name}: {err}")
-            continue
-        rows.append({"model": saved.label, "predictor": saved.name, "predicted": value})
+    Cached per cell (``cache.cell_predictions``): reruns for the same cell call no model."""
+    rows, problems = cache.cell_predictions(space_name, arch, device)
     return pd.DataFrame(rows, columns=["model", "predictor", "predicted"]), problems
 
 
