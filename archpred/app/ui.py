@@ -3,6 +3,10 @@ stop" guards (bad input in the app is an ``st.error``, never a traceback)."""
 
 from __future__ import annotations
 
+import shutil
+import sys
+from pathlib import Path
+
 import streamlit as st
 
 from archpred.app import cache, state
@@ -10,11 +14,23 @@ from archpred.data import Benchmark
 from archpred.errors import InvalidOption
 
 
+def _may_have_gpu() -> bool:
+    """Whether a GPU driver is visible (NVIDIA or ROCm), checked without importing torch: the
+    sidebar is drawn before every page, and importing torch costs the first page ~2.5 s."""
+    if "torch" in sys.modules:
+        return True  # loaded anyway: asking it is free
+    return (
+        Path("/proc/driver/nvidia/gpus").is_dir() or Path("/dev/kfd").exists() or shutil.which("nvidia-smi") is not None
+    )
+
+
 def device_choices() -> list[str]:
     """``auto`` and ``cpu``, plus ``cuda`` (and ``cuda:N`` for more than one GPU) when present."""
+    choices = ["auto", "cpu"]
+    if not _may_have_gpu():
+        return choices
     import torch
 
-    choices = ["auto", "cpu"]
     if torch.cuda.is_available():
         count = torch.cuda.device_count()
         choices += ["cuda"] + ([f"cuda:{i}" for i in range(count)] if count > 1 else [])

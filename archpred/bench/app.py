@@ -41,8 +41,8 @@ import numpy as np
 from archpred.paths import PROJECT_ROOT
 
 PARTS = ("imports", "browser", "edit", "projections")
-HEAVY = ("umap", "numba", "torch_geometric")  # must stay off the first page's path
-WATCHED = (*HEAVY, "pynndescent", "torch", "sklearn", "scipy", "pyvis")  # reported when loaded
+HEAVY = ("umap", "numba", "torch_geometric", "torch")  # must stay off the first page's path
+WATCHED = (*HEAVY, "pynndescent", "sklearn", "scipy", "pyvis")  # reported when loaded
 METHODS = ("PCA", "t-SNE", "UMAP")
 
 
