@@ -48,6 +48,25 @@ def test_no_cell_twice_and_n_asked_is_n(algorithm, space_name, batch):
     assert searcher.n_told == 24 and searcher.pending == []
 
 
+def test_no_cell_twice_where_repeats_are_likely(algorithm, space_name):
+    """A 40-cell pool used up to 35 queries (random draws collide), and evolution's mutants on
+    the whole NB-201 space (tournament winners are mutated again and again)."""
+    from archpred.search.base import Candidates
+
+    oracle = table_oracle(space_name)
+    space = oracle.space
+    pool = oracle.candidates() or Candidates.from_table(*zip(*((a, space.key(a)) for a in space.enumerate())))
+    pool = Candidates.from_table(list(pool.archs)[:40], list(pool.keys)[:40])
+    searcher = make_searcher(
+        algorithm, space, np.random.default_rng(0), candidates=pool, **small_options(algorithm, space_name)
+    )
+    keys = [space.key(a) for a in searcher.ask(35)]
+    assert len(set(keys)) == 35 and set(keys) <= set(pool.keys)
+    if space_name == "nb201":
+        searcher, oracle = new(algorithm, "nb201")
+        assert len({e.key for e in drive(searcher, oracle, 80)}) == 80
+
+
 def test_same_seed_same_proposals(algorithm, space_name):
     runs = [[e.key for e in drive(*new(algorithm, space_name, seed=5), 20)] for _ in range(2)]
     assert runs[0] == runs[1]
