@@ -7,6 +7,7 @@ from archpred.app import benchmarks_page, cache, state, ui
 from archpred.app.draw import cell_figure
 from archpred.app.text import fmt_number
 
+ui.through_navigation()
 st.title("Benchmarks")
 st.caption("Real published results. Pick a benchmark, explore it, select a row to see its cell.")
 

@@ -2,11 +2,12 @@
 
 import streamlit as st
 
-from archpred.app import editor, export, state
+from archpred.app import editor, export, state, ui
 from archpred.app.draw import cell_figure, cell_pyvis_html
 from archpred.app.panels import available_panels
 from archpred.spaces import available_spaces
 
+ui.through_navigation()
 st.title("Cell editor")
 
 spaces = editor.space_choices(available_spaces())

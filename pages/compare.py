@@ -7,6 +7,7 @@ from archpred.app import compare, editor, export, ui
 from archpred.spaces import available_spaces
 from archpred.spaces.diff import cell_diff
 
+ui.through_navigation()
 st.title("Compare cells")
 st.caption("Cell A is the current cell; cell B starts as a mutation of it. Paste JSON or an NB-201 string in either.")
 

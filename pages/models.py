@@ -4,6 +4,7 @@ import streamlit as st
 
 from archpred.app import cache, jobs, models_page, ui
 
+ui.through_navigation()
 st.title("Models")
 jobs.report_stopped(models_page.JOB)  # a training run that Stop (or a page switch) cut short
 train_tab, saved_tab = st.tabs(["Train", "Saved models"])

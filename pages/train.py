@@ -4,6 +4,7 @@ import streamlit as st
 
 from archpred.app import train_page, ui
 
+ui.through_navigation()
 st.title("Train")
 st.caption(
     "Builds the cell's network (small width, 1x8x8 input) and trains it on scikit-learn's digits "

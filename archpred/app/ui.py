@@ -80,3 +80,43 @@ def benchmark_or_stop(name: str, dataset: str | None = None, prefix: str = "") -
         st.error(f"{prefix}{error}")
         st.stop()
     return bench
+
+
+# -- the app's frame: page setting, sidebar, navigation ----------------------------------------
+ROOT = Path(__file__).resolve().parents[2]
+# (file, title, icon); a page whose file is absent is left out of the menu.
+PAGES = [
+    ("pages/benchmarks.py", "Benchmarks", ":material/table_chart:"),
+    ("pages/cell_editor.py", "Cell editor", ":material/edit:"),
+    ("pages/compare.py", "Compare", ":material/compare_arrows:"),
+    ("pages/models.py", "Models", ":material/model_training:"),
+    ("pages/embedding_map.py", "Embedding map", ":material/scatter_plot:"),
+    ("pages/latent_walk.py", "Latent walk", ":material/route:"),
+    ("pages/train.py", "Train", ":material/fitness_center:"),
+]
+
+
+def run_app() -> None:
+    """What ``app.py`` does on every run: the page setting, the sidebar's device setting, and
+    ``st.navigation`` over ``PAGES`` (titled menu entries), which runs the chosen page."""
+    st.set_page_config(page_title="archpred", page_icon=":material/hub:", layout="wide")
+    pages = [st.Page(path, title=title, icon=icon) for path, title, icon in PAGES if (ROOT / path).exists()]
+    device_sidebar()
+    st.navigation(pages).run()
+
+
+def through_navigation() -> None:
+    """Make sure this page runs inside ``app.py``'s frame; call it first on every page.
+
+    A ``pages/`` folder beside ``app.py`` starts every new Streamlit server in its old
+    folder-based mode (``_mpa_v1``) until ``st.navigation`` has run once. So the first link a
+    fresh server serves to a page (a shared link, a bookmark) runs the page file alone: a menu
+    of file names ("app", "cell editor"), no device setting, a narrow layout. In that mode this
+    runs the app's frame instead (``run_app``: the same page, now inside the titled navigation)
+    and stops, so nothing of the request is lost (a rerun would drop a button click).
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        run_app()  # st.navigation ends the folder mode for the whole server
+        st.stop()

@@ -16,8 +16,8 @@ CELL = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_con
 
 
 def app() -> AppTest:
-    """The whole app. NB: AppTest runs ``app.py`` on the first run only; later runs and
-    ``switch_page`` run the page file alone (no sidebar), so state must outlive the sidebar."""
+    """The whole app. AppTest, like a fresh server's first link, runs a switched-to page file
+    alone; ``ui.through_navigation`` then draws the app's frame (sidebar, menu) around it."""
     return AppTest.from_file(APP, default_timeout=300).run()
 
 
@@ -67,6 +67,16 @@ def test_the_editor_keeps_its_cell_and_form_across_pages():
     assert CELL in at.text_area(key=state.editor_text_key("nb201")).value
     assert at.selectbox(key="editor_nb201_5").value == "skip_connect"  # the form shows it too
     assert at.query_params["cell"] == CELL
+
+
+@pytest.mark.parametrize("page", ["benchmarks.py", "cell_editor.py", "compare.py", "models.py", "train.py"])
+def test_a_page_run_alone_gets_the_apps_frame(page):
+    """Streamlit runs a page file alone where a ``pages/`` folder sits beside ``app.py`` (a fresh
+    server's first link; AppTest after ``switch_page``): the page still shows app.py's sidebar."""
+    at = app()
+    at.switch_page(f"pages/{page}").run()
+    assert not at.exception
+    assert [s.key for s in at.sidebar.selectbox] == [state.DEVICE_WIDGET]
 
 
 def test_the_device_setting_reaches_the_train_page():
