@@ -8,9 +8,11 @@ colour can be learnt once. Thumbnails (``compact=True``) carry no per-node text;
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 from collections.abc import Iterable
+from typing import Any
 
 import networkx as nx
 import plotly.graph_objects as go
@@ -185,24 +187,29 @@ def marker_size(height: int, compact: bool = False) -> int:
 
 
 def _arrows(fig: go.Figure, arch: Architecture, pos: dict[int, tuple[float, float]], size: int) -> None:
-    for u, v in _edges(arch):
-        fig.add_annotation(
-            x=pos[v][0],
-            y=pos[v][1],
-            ax=pos[u][0],
-            ay=pos[u][1],
-            xref="x",
-            yref="y",
-            axref="x",
-            ayref="y",
-            showarrow=True,
-            arrowhead=3,
-            arrowsize=1.0 if size < 16 else 1.2,
-            arrowwidth=1.0 if size < 16 else 1.5,
-            arrowcolor=EDGE_COLOUR,
-            standoff=size / 2 + 1,
-            startstandoff=size / 2 + 1,
-        )
+    # One layout update for all arrows: add_annotation per edge re-validates the figure each
+    # time and costs the editor ~20 ms per drawing.
+    fig.update_layout(annotations=[_arrow(pos, u, v, size) for u, v in _edges(arch)])
+
+
+def _arrow(pos: dict[int, tuple[float, float]], u: int, v: int, size: int) -> dict:
+    return dict(
+        x=pos[v][0],
+        y=pos[v][1],
+        ax=pos[u][0],
+        ay=pos[u][1],
+        xref="x",
+        yref="y",
+        axref="x",
+        ayref="y",
+        showarrow=True,
+        arrowhead=3,
+        arrowsize=1.0 if size < 16 else 1.2,
+        arrowwidth=1.0 if size < 16 else 1.5,
+        arrowcolor=EDGE_COLOUR,
+        standoff=size / 2 + 1,
+        startstandoff=size / 2 + 1,
+    )
 
 
 def _vertex_traces(arch: Architecture, pos: dict[int, tuple[float, float]], size: int, compact: bool) -> list:
@@ -333,12 +340,22 @@ _PYVIS_FIT = """
 """
 
 
+@functools.cache
+def _pyvis_templates(template_dir: str) -> Any:
+    """One jinja environment for every pyvis view: pyvis makes a new one per network, which
+    compiles its template again each time (~80 ms of each editor rerun)."""
+    from jinja2 import Environment, FileSystemLoader
+
+    return Environment(loader=FileSystemLoader(template_dir))
+
+
 def cell_pyvis_html(arch: Architecture, height: str = "360px") -> str:
     """An interactive (drag, zoom) view of the cell as HTML, for ``st.iframe``: the app's op
     colours, fixed layered positions, and a view that fits every node whenever it is shown."""
     from pyvis.network import Network
 
     net = Network(height=height, width="100%", directed=True, cdn_resources="in_line")
+    net.templateEnv = _pyvis_templates(net.template_dir)
     for v, (x, y) in layout(arch).items():
         op = arch.ops[v]
         net.add_node(
