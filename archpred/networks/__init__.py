@@ -18,7 +18,7 @@ from archpred.networks.counting import count_flops, count_params
 from archpred.networks.enas import ENASConfig, ENASNetwork
 from archpred.networks.macro import MacroConfig, MacroNetwork, macro_params_flops
 from archpred.networks.nb101 import NB101Config, NB101Network, nb101_params
-from archpred.networks.nb201 import NB201Config, NB201Network, nb201_params
+from archpred.networks.nb201 import NB201Config, NB201Network, nb201_flops, nb201_params
 from archpred.spaces import Architecture, get_space
 
 NETWORKS = {
@@ -96,11 +96,14 @@ def expected_params(arch: Any, space: str | None = None, **config: Any) -> int:
 
 
 def expected_flops(arch: Any, space: str | None = None, **config: Any) -> int:
-    """Multiply-adds (see ``count_flops``) of the network for one ``input_size`` x ``input_size`` image."""
+    """Multiply-adds (see ``count_flops``) of the network for one ``input_size`` x ``input_size``
+    image: analytic for nb201 and macro, else counted by a forward pass on the ``meta`` device."""
     name, arch = resolve_arch(arch, space)
     cfg = make_config(name, **config)
     if name == "macro":
         return macro_params_flops(arch, cfg)[1]
+    if name == "nb201":
+        return nb201_flops(arch, cfg)
     net = meta_network(arch, name, cfg)
     return count_flops(net, (cfg.in_channels, cfg.input_size, cfg.input_size))
 

