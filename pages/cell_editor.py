@@ -31,7 +31,8 @@ text = st.text_area(
 arch = editor.parse_or_stop(space, text)
 info = editor.summary(space, arch)
 if "pruned vertices" in info:
-    st.warning(f"Vertices {info['pruned vertices']} lie on no input-output path and were pruned (as NB-101 does).")
+    pruned = ", ".join(str(v) for v in info["pruned vertices"])
+    st.warning(f"Vertices {pruned} lie on no input-output path and were pruned (as NB-101 does).")
 
 draw_col, info_col = st.columns([3, 2])
 with draw_col:

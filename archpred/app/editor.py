@@ -12,7 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from archpred.app import cache, state
-from archpred.app.text import md_escape
+from archpred.app.text import fmt_number, md_escape
 from archpred.errors import InvalidArchitecture
 from archpred.spaces import Architecture, get_space
 
@@ -113,7 +113,7 @@ def take_incoming(spaces: list[str]) -> None:
     try:
         incoming = state.take_incoming()
     except InvalidArchitecture as err:
-        st.error(f"The cell sent to the editor is not valid: {err}")
+        st.error(f"The cell sent to the editor is not valid: {md_escape(str(err))}")
         return
     if incoming is not None and incoming[0] in spaces:
         _open(*incoming)
@@ -170,7 +170,7 @@ def mutate_cell(space: str) -> None:
     try:
         state.set_editor_text(space, mutate_text(space, state.editor_text(space) or "", state.next_seed("editor_seed")))
     except InvalidArchitecture as err:
-        st.error(f"Cannot mutate an invalid cell: {err}")
+        st.error(f"Cannot mutate an invalid cell: {md_escape(str(err))}")
 
 
 def parse_or_stop(space: str, text: str) -> Architecture:
@@ -178,7 +178,7 @@ def parse_or_stop(space: str, text: str) -> Architecture:
     try:
         arch = parse_cell(space, text)
     except InvalidArchitecture as err:
-        st.error(f"Invalid cell: {err}")
+        st.error(f"Invalid cell: {md_escape(str(err))}")
         st.stop()
     state.set_current_cell(space, arch)
     return arch
@@ -276,14 +276,17 @@ def build_form(space: str) -> None:
 
 # -- benchmark lookup --------------------------------------------------------------------------
 def show_lookup(space: str, arch: Architecture) -> None:
-    """The cell's row in its space's benchmark, or why there is none."""
+    """The cell's row in its space's benchmark, or why there is none; numbers for people
+    (``fmt_number``, the Benchmarks page's ``readable_record``)."""
+    from archpred.app.benchmarks_page import readable_record
+
     bench, error = cache.try_benchmark(SPACE_BENCHMARK[space])
     if bench is None:
-        st.info(f"No benchmark to look up: {error}")
+        st.info(f"No benchmark to look up: {md_escape(str(error))}")
         return
     record = bench.lookup(arch)
     if record is None:
-        st.info(f"Not in the {bench.name} table ({len(bench):,} archs).")
+        st.info(f"Not in the {bench.name} table ({fmt_number(len(bench))} archs).")
     else:
-        st.success(f"In {bench.name}: real {bench.target} = {record[bench.target]:.4f}")
-        st.json(record, expanded=False)
+        st.success(f"In {bench.name}: real {bench.target} = {fmt_number(float(record[bench.target]))}")
+        st.json(readable_record(record), expanded=False)

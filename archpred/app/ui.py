@@ -10,6 +10,7 @@ from pathlib import Path
 import streamlit as st
 
 from archpred.app import cache, state
+from archpred.app.text import md_escape
 from archpred.data import Benchmark
 from archpred.errors import InvalidOption
 
@@ -61,7 +62,7 @@ def device_or_error() -> str | None:
     try:
         return str(resolve_device(state.device()))
     except InvalidOption as err:
-        st.error(f"Device: {err}")
+        st.error(f"Device: {md_escape(str(err))}")
         return None
 
 
@@ -74,10 +75,11 @@ def device_or_stop() -> str:
 
 
 def benchmark_or_stop(name: str, dataset: str | None = None, prefix: str = "") -> Benchmark:
-    """A benchmark table; an inline error and ``st.stop()`` when its data is missing."""
+    """A benchmark table; an inline error and ``st.stop()`` when its data is missing (``prefix``
+    is Markdown, the error is shown literally)."""
     bench, error = cache.try_benchmark(name, dataset)
     if bench is None:
-        st.error(f"{prefix}{error}")
+        st.error(f"{prefix}{md_escape(str(error))}")
         st.stop()
     return bench
 

@@ -164,3 +164,71 @@ def test_share_and_export_buttons():
     labels = [b.proto.label for b in at.get("download_button")]
     assert labels == ["Cell (JSON)", "Arch string", "Predictions (CSV)", "Network (ONNX)"]
     assert any(c.value.startswith("?space=nb201&cell=") for c in at.code)
+
+
+# -- text for people (#16 polish): errors shown literally, numbers to the digits that matter ----
+BOGUS = "|bogus_op~0|"  # an op name with '_' and a string with '|' and '~': Markdown syntax
+
+
+def nb201_problem(text: str) -> str:
+    """The one-line message ``InvalidArchitecture`` gives for ``text`` as an NB-201 cell."""
+    from archpred.errors import InvalidArchitecture
+
+    try:
+        get_space("nb201").parse(text)
+    except InvalidArchitecture as err:
+        return str(err)
+    raise AssertionError(f"{text} parsed")
+
+
+def test_cell_errors_are_shown_literally():
+    """Every editor error quotes the problem escaped (md_escape), so `~`, `|` and `_` in a cell
+    string or op name read as typed instead of turning into strikethrough or a table."""
+    from archpred.app.text import md_escape
+
+    at = AppTest.from_file(PAGE, default_timeout=90)
+    at.session_state[state.INCOMING_KEY] = {"space": "nb201", "arch": {"arch": BOGUS}}
+    at.run()
+    problem = md_escape(nb201_problem(BOGUS))
+    (sent,) = [e.value for e in at.error]
+    assert sent.startswith("The cell sent to the editor is not valid: ") and sent.endswith(problem)
+    at.selectbox(key="editor_space").select("nb201").run()
+    at.text_area(key="editor_json_nb201").input(BOGUS).run()
+    assert [e.value for e in at.error] == [f"Invalid cell: {problem}"]
+    at.button(key="editor_mutate").click().run()
+    assert not at.exception
+    assert [e.value for e in at.error] == [f"Cannot mutate an invalid cell: {problem}", f"Invalid cell: {problem}"]
+
+
+def test_the_lookup_reads_for_people():
+    """The real accuracy to 4 significant digits (fmt_number) and the record without 16-digit
+    floats (the Benchmarks page's readable_record)."""
+    from archpred.app import cache
+    from archpred.app.text import fmt_number
+
+    at = linked(space="nb201", cell=LINKED)
+    assert not at.exception and not at.error
+    bench = cache.benchmark("nb201")
+    record = bench.lookup(get_space("nb201").parse(LINKED))
+    assert [s.value for s in at.success] == [f"In nb201: real {bench.target} = {fmt_number(record[bench.target])}"]
+
+    def four_digits(v: float) -> bool:
+        return v == float(f"{v:.4g}")
+
+    assert not all(four_digits(float(v)) for v in record.values() if isinstance(v, float))  # raw: 0.91553333...
+    shown = json.loads(at.json[0].value)
+    assert shown.keys() == record.keys()
+    assert all(four_digits(v) for v in shown.values() if isinstance(v, float))
+
+
+def test_a_missing_benchmark_is_named_literally(fresh_machine):
+    """No NB-101 data: the info line quotes the loader's message (a path with '_' and '.') escaped."""
+    from archpred.app import cache
+    from archpred.app.text import md_escape
+
+    cache.benchmark.clear()  # another test may have loaded NB-101 from the shared data
+    at = page()
+    at.selectbox(key="editor_space").select("nb101").run()
+    assert not at.exception
+    _, error = cache.try_benchmark("nb101")
+    assert error and f"No benchmark to look up: {md_escape(str(error))}" in [i.value for i in at.info]

@@ -101,3 +101,25 @@ def test_an_impossible_device_is_an_inline_error(page):
     at.run()
     assert not at.exception
     assert any(e.value.startswith("Device:") for e in at.error), [e.value for e in at.error]
+
+
+def test_device_and_data_errors_are_shown_literally(fresh_machine):
+    """ui's guards quote the problem escaped (md_escape): a device name's ':' and a data path's
+    '_' and '.' read as written."""
+    from archpred.app import cache
+    from archpred.app.text import md_escape
+    from archpred.errors import InvalidOption
+    from archpred.training import resolve_device
+
+    with pytest.raises(InvalidOption) as raised:
+        resolve_device("cuda:99")
+    at = AppTest.from_file(str(ROOT / "pages" / "train.py"), default_timeout=120)
+    at.session_state[state.DEVICE_KEY] = "cuda:99"
+    at.run()
+    assert [e.value for e in at.error] == [f"Device: {md_escape(str(raised.value))}"]
+    cache.benchmark.clear()
+    _, problem = cache.try_benchmark("enas")
+    at = AppTest.from_file(str(ROOT / "pages" / "benchmarks.py"), default_timeout=120).run()
+    at.selectbox(key="bench_name").select("enas").run()
+    assert not at.exception
+    assert [e.value for e in at.error] == [md_escape(str(problem))]
