@@ -35,7 +35,12 @@ with saved_tab:
     if not models:
         st.info("No saved predictors yet.")
     else:
-        st.dataframe(models_page.saved_frame(models), hide_index=True, key="models_saved_table")
+        st.dataframe(
+            models_page.saved_frame(models),
+            hide_index=True,
+            key="models_saved_table",
+            column_config=models_page.saved_column_config(),
+        )
         labels = [s.label for s in models]
         chosen = st.selectbox("Evaluate a saved model", labels, key="models_eval_choice")
         if st.button("Evaluate on 2,000 random cells (they may include its training cells)", key="models_eval"):

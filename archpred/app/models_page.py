@@ -11,8 +11,8 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from archpred.app import cache, jobs, state
-from archpred.app.text import md_escape
+from archpred.app import cache, export, jobs, state
+from archpred.app.text import fmt_number, md_escape
 from archpred.data import Benchmark, available_first, is_available
 from archpred.errors import ArchpredError
 from archpred.metrics import evaluate
@@ -29,6 +29,9 @@ SAVE_NAME_KEY = "models_save_name"
 EVAL_RESULT = "models_eval_result"
 EVAL_ROWS, EVAL_SEED = 2000, 12345
 HEADLINE = ("kendall_tau", "spearman", "rmse", "mae")
+METRIC_FORMAT = "%.4g"  # sprintf-js, as on the Benchmarks page: 4 significant digits
+HOVER_FORMAT = ".4~g"  # d3: the same 4 significant digits in the scatters' hovers
+SAVED_COLUMNS = {"size (KB)": "%.1f"}  # st.dataframe formats of the saved-models table
 
 
 def spaces() -> list[str]:
@@ -95,7 +98,7 @@ def replace_checkbox(model_name: str) -> bool:
         return False  # the Train button reports the bad name
     if not path.exists():
         return False
-    st.warning(f"A saved model is already named {path.stem}.")
+    st.warning(f"A saved model is already named {md_escape(path.stem)}.")
     return st.checkbox("Replace it", value=False, key="models_replace")
 
 
@@ -129,12 +132,25 @@ def scatter(y_true: np.ndarray, y_pred: np.ndarray, title: str) -> go.Figure:
     fig.add_trace(go.Scattergl(x=y_true, y=y_pred, mode="markers", marker={"size": 4, "opacity": 0.5}, name="cells"))
     fig.add_trace(go.Scatter(x=[lo, hi], y=[lo, hi], mode="lines", line={"dash": "dash"}, name="y = x"))
     fig.update_layout(title=title, xaxis_title="true accuracy", yaxis_title="predicted accuracy", height=450)
+    fig.update_xaxes(hoverformat=HOVER_FORMAT)
+    fig.update_yaxes(hoverformat=HOVER_FORMAT)
     return fig
 
 
 def metrics_frame(metrics: dict[str, float]) -> pd.DataFrame:
     """One row per metric."""
     return pd.DataFrame([{"metric": k, "value": v} for k, v in metrics.items()])
+
+
+def show_metrics(metrics: dict[str, float], key: str) -> None:
+    """The metrics table: values to 4 significant digits, still numbers (sorting by value works)."""
+    config = {"value": st.column_config.NumberColumn(format=METRIC_FORMAT)}
+    st.dataframe(metrics_frame(metrics), hide_index=True, column_config=config, key=key)
+
+
+def show_scatter(y_true: np.ndarray, y_pred: np.ndarray, title: str, key: str) -> None:
+    """``scatter``, whose camera button saves SVG."""
+    st.plotly_chart(scatter(y_true, y_pred, title), key=key, config=export.PLOT_CONFIG)
 
 
 # -- the Train tab -----------------------------------------------------------------------------
@@ -165,7 +181,7 @@ def _progress(job: jobs.Job) -> Any:
         done[0] += 1
         job.advance(done[0])
         loss = logs.get("loss")
-        shown = f", loss {loss:.4g}" if loss is not None and loss == loss else ""
+        shown = f", loss {fmt_number(loss)}" if loss is not None and loss == loss else ""
         bar.progress(min(1.0, done[0] / total), text=f"epoch {done[0]}/{total}{shown}")
 
     return bar, tick
@@ -203,9 +219,10 @@ def train_and_save(
             bar.progress(1.0, text="done")
             path = model.save(user_dir(create=True) / f"{file_name}.pt")
     except (ArchpredError, ValueError) as err:
-        st.error(str(err))
+        st.error(md_escape(str(err)))
         return
-    title = f"{name} on {space}: {train_size} training cells, {len(test_rows)} test cells ({device})"
+    cells = f"{fmt_number(train_size)} training cells, {fmt_number(len(test_rows))} test cells"
+    title = f"{name} on {space}: {cells} ({device})"
     state.set_result(
         RESULT, {"title": title, "y_true": y_true, "y_pred": y_pred, "metrics": metrics, "path": str(path)}
     )
@@ -216,14 +233,19 @@ def show_result() -> None:
     result = state.result(RESULT)
     if not result:
         return
-    st.success(f"Saved {result['path']}")
+    st.success(f"Saved {md_escape(result['path'])}")
     for col, key in zip(st.columns(len(HEADLINE)), HEADLINE):
-        col.metric(key, f"{result['metrics'][key]:.4f}")
-    st.plotly_chart(scatter(result["y_true"], result["y_pred"], result["title"]), key="models_scatter")
-    st.dataframe(metrics_frame(result["metrics"]), hide_index=True)
+        col.metric(key, fmt_number(result["metrics"][key]))
+    show_scatter(result["y_true"], result["y_pred"], result["title"], key="models_scatter")
+    show_metrics(result["metrics"], key="models_metrics")
 
 
 # -- the Saved models tab ----------------------------------------------------------------------
+def saved_column_config() -> dict[str, Any]:
+    """Formats of the saved-models table (numbers stay numbers, so sorting works)."""
+    return {name: st.column_config.NumberColumn(format=fmt) for name, fmt in SAVED_COLUMNS.items()}
+
+
 def saved_frame(models: list[SavedModel]) -> pd.DataFrame:
     """One row per saved model file."""
     return pd.DataFrame(
@@ -245,7 +267,7 @@ def evaluate_saved(saved: SavedModel, device: str) -> None:
     model, error = cache.try_predictor(saved.path, device)
     target, bench_error = cache.try_benchmark(saved.space)
     if model is None or target is None:
-        st.error(error or bench_error)
+        st.error(md_escape(str(error or bench_error)))
         return
     _, rows = target.random_split(0, EVAL_ROWS, EVAL_SEED)
     y_true, y_pred = score(target, model, rows)
@@ -257,5 +279,5 @@ def show_evaluation() -> None:
     evaluated = state.result(EVAL_RESULT)
     if evaluated:
         label, y_true, y_pred, metrics = evaluated
-        st.plotly_chart(scatter(y_true, y_pred, label), key="models_eval_scatter")
-        st.dataframe(metrics_frame(metrics), hide_index=True)
+        show_scatter(y_true, y_pred, label, key="models_eval_scatter")
+        show_metrics(metrics, key="models_eval_metrics")

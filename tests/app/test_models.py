@@ -9,6 +9,7 @@ import torch
 from streamlit.testing.v1 import AppTest
 
 from archpred.app import jobs, models_page
+from archpred.app.text import fmt_number, md_escape
 from archpred.predictors import make_predictor
 from archpred.predictors.store import read_header, saved_models, user_dir
 from tests.conftest import ROOT, needs_data
@@ -160,8 +161,11 @@ def test_an_existing_name_is_never_overwritten_silently():
     before = path.stat().st_mtime_ns
     at = page()
     _train_forest(at, "apptest-dup")
-    assert any("already named apptest-dup" in w.value for w in at.warning)
-    assert any("tick 'Replace it'" in e.value for e in at.error)
+    # the name quoted literally (md_escape: its '-' and any '_' or '.' are not Markdown)
+    assert [w.value for w in at.warning] == ["A saved model is already named apptest\\-dup."]
+    assert [e.value for e in at.error] == [
+        md_escape("a saved model is already named apptest-dup: tick 'Replace it' or choose another name")
+    ]
     assert path.stat().st_mtime_ns == before  # not replaced
     at.checkbox(key="models_replace").check().run()
     at.button(key="models_train").click().run()
@@ -272,3 +276,53 @@ def test_stop_in_the_app_then_the_next_run_says_so(monkeypatch):
     assert [w.value for w in at.warning] == ["Training apptest\\-stopped was stopped at epoch 4/20: nothing was saved."]
     assert not at.get("progress")
     assert not (user_dir() / "apptest-stopped.pt").exists()
+
+
+# -- numbers for people, charts that save SVG (#16 polish) --------------------------------------
+METRICS = {"rmse": 0.0123456789, "mae": 0.00987654321, "spearman": 0.812345678, "kendall_tau": 0.6234567891}
+
+
+def plotly_configs(at: AppTest) -> dict[str, dict]:
+    """The plotly config of every chart on the page, by the chart's key."""
+    import json
+
+    return {c.proto.id.rsplit("-", 1)[-1]: json.loads(c.proto.config or "{}") for c in at.get("plotly_chart")}
+
+
+def column_formats(frame_element) -> dict[str, str | None]:
+    import json
+
+    columns = json.loads(frame_element.proto.columns)
+    return {name: c.get("type_config", {}).get("format") for name, c in columns.items() if name != "_index"}
+
+
+def test_results_read_for_people_and_save_svg(tmp_path):
+    """A training result and an evaluation: headline metrics through fmt_number, the metrics
+    table numeric with 4 significant digits, the saved path quoted literally, both scatters with
+    the SVG camera button, the saved-models table's sizes to one decimal."""
+    rng = np.random.default_rng(0)
+    y_true = rng.uniform(0.8, 0.95, 50)
+    path = str(tmp_path / "nb201_rf.v1.pt")
+    at = AppTest.from_file(PAGE, default_timeout=120)
+    at.session_state[models_page.RESULT] = {
+        "title": "t",
+        "y_true": y_true,
+        "y_pred": y_true + 0.01,
+        "metrics": METRICS,
+        "path": path,
+    }
+    at.session_state[models_page.EVAL_RESULT] = ("shipped", y_true, y_true - 0.01, METRICS)
+    at.run()
+    assert not at.exception
+    assert {m.label: m.value for m in at.metric} == {k: fmt_number(v) for k, v in METRICS.items()}
+    assert [s.value for s in at.success] == [f"Saved {md_escape(path)}"]
+    metric_tables = [d for d in at.dataframe if "metric" in d.value]
+    assert len(metric_tables) == 2
+    for table in metric_tables:
+        assert table.value["value"].dtype.kind == "f"  # numbers, so sorting by value works
+        assert column_formats(table)["value"] == "%.4g"
+    saved = next(d for d in at.dataframe if "size (KB)" in d.value)
+    assert column_formats(saved)["size (KB)"] == "%.1f"
+    configs = plotly_configs(at)
+    assert set(configs) >= {"models_scatter", "models_eval_scatter"}
+    assert all(c.get("toImageButtonOptions", {}).get("format") == "svg" for c in configs.values())
