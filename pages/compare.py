@@ -4,6 +4,7 @@ parameters, FLOPs, the SVGe latent distance, and the latent walk between them.""
 import streamlit as st
 
 from archpred.app import compare, editor, export, ui
+from archpred.app.text import fmt_number, md_escape
 from archpred.spaces import available_spaces
 from archpred.spaces.diff import cell_diff
 
@@ -49,10 +50,10 @@ for note in notes:
 
 distance, why_not = compare.latent_distance(space, a, b, device)
 if distance is None:
-    st.info(f"No latent distance: {why_not}")
+    st.info(f"No latent distance: {md_escape(why_not)}")
 else:
     c1, c2 = st.columns([1, 2])
-    c1.metric("SVGe latent distance", f"{distance:.3f}", help="Euclidean distance between the posterior means")
+    c1.metric("SVGe latent distance", fmt_number(distance), help="Euclidean distance between the posterior means")
     if c2.button("Latent walk between them", key="compare_walk", help="The SVGe line from A to B"):
         compare.open_walk(space, a, b)
 

@@ -17,7 +17,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from archpred.app import cache, editor, state
-from archpred.app.draw import cell_figure, layout
+from archpred.app.draw import cell_figure, layout, marker_size
 from archpred.app.text import fmt_number, md_escape
 from archpred.errors import InvalidArchitecture
 from archpred.spaces import Architecture, get_space
@@ -25,6 +25,7 @@ from archpred.spaces.diff import CellDiff
 
 SPACE_KEY = "compare_space"
 HIGHLIGHT = "#D62728"
+RING_GAP, RING_WIDTH = 4, 3  # px between a vertex and its red ring; the ring's line width
 LATENT_KIND = "svge"
 WALK_MODE = "Line between two cells"  # the latent walk page's radio option
 
@@ -135,13 +136,32 @@ def open_in_editor(space: str, arch: Architecture) -> None:
 
 
 # -- drawings ----------------------------------------------------------------------------------
+def ring_size(height: int) -> int:
+    """Diameter of the red ring around a vertex of a ``height``-pixel ``cell_figure``: the
+    vertex (``draw.marker_size``) plus a gap and the ring's line on each side, so the ring sits
+    just outside the dot whatever its size."""
+    return marker_size(height) + 2 * RING_GAP + RING_WIDTH
+
+
+def edge_standoff(height: int) -> float:
+    """Pixels a red edge stops short of a vertex's centre: the vertex's radius and a little, so
+    the thick red arrow's head ends at the dot like the grey one it covers (``cell_figure``
+    stops at radius + 1)."""
+    return marker_size(height) / 2 + 3
+
+
 def highlighted_figure(
-    arch: Architecture, vertices: tuple[int, ...], edges: tuple[tuple[int, int], ...], title: str
+    arch: Architecture,
+    vertices: tuple[int, ...],
+    edges: tuple[tuple[int, int], ...],
+    title: str,
+    height: int = 320,
 ) -> go.Figure:
     """``cell_figure`` with the given vertices ringed and edges drawn over in red (a trace named
-    ``differs`` holds the rings)."""
-    fig = cell_figure(arch, title=title)
+    ``differs`` holds the rings), both sized to the figure's vertices."""
+    fig = cell_figure(arch, title=title, height=height)
     pos = layout(arch)
+    standoff = edge_standoff(height)
     for u, v in edges:
         fig.add_annotation(
             x=pos[v][0],
@@ -157,8 +177,8 @@ def highlighted_figure(
             arrowsize=1.2,
             arrowwidth=3.5,
             arrowcolor=HIGHLIGHT,
-            standoff=18,
-            startstandoff=18,
+            standoff=standoff,
+            startstandoff=standoff,
         )
     if vertices:
         fig.add_trace(
@@ -167,7 +187,12 @@ def highlighted_figure(
                 y=[pos[v][1] for v in vertices],
                 mode="markers",
                 name="differs",
-                marker={"size": 44, "symbol": "circle-open", "color": HIGHLIGHT, "line": {"width": 4}},
+                marker={
+                    "size": ring_size(height),
+                    "symbol": "circle-open",
+                    "color": HIGHLIGHT,
+                    "line": {"width": RING_WIDTH},
+                },
                 hoverinfo="skip",
             )
         )
@@ -197,13 +222,13 @@ def _counts(space: str, arch: Architecture) -> tuple[int, int] | None:
 
 def compare_table(space: str, a: Architecture, b: Architecture, device: str) -> tuple[pd.DataFrame, list[str]]:
     """Rows: real accuracy, each saved predictor's prediction, parameters, FLOPs; columns
-    ``A``, ``B`` and ``B − A``. Also notes on what could not be shown."""
+    ``A``, ``B`` and ``B − A``. Also notes (Markdown lines) on what could not be shown."""
     from archpred.app.panels.predictions import predictions_table
 
     rows, notes = [], []
     bench, error = cache.try_benchmark(editor.SPACE_BENCHMARK.get(space, space))
     if bench is None:
-        notes.append(f"No real accuracy: {error}")
+        notes.append(f"No real accuracy: {md_escape(str(error))}")
     else:
         real = [bench.lookup(x) for x in (a, b)]
         rows.append([f"real {bench.target}", *(np.nan if r is None else float(r[bench.target]) for r in real)])
@@ -211,7 +236,7 @@ def compare_table(space: str, a: Architecture, b: Architecture, device: str) -> 
             notes.append(f"A cell missing from the {bench.name} table has no real accuracy.")
     pa, problems = predictions_table(space, a, device)
     pb, _ = predictions_table(space, b, device)
-    notes += [f"Skipped a predictor file: {p}" for p in problems]
+    notes += [f"Skipped a predictor file: {md_escape(str(p))}" for p in problems]
     for model, va, vb in zip(pa["model"], pa["predicted"], pb["predicted"]):
         rows.append([f"predicted by {model}", float(va), float(vb)])
     if pa.empty:

@@ -9,9 +9,10 @@ import json
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from archpred.app import state
+from archpred.app import compare, state
 from archpred.app.draw import layout
 from archpred.app.latent import walk_key
+from archpred.app.text import fmt_number, md_escape
 from archpred.paths import ASSETS_DIR
 from archpred.spaces import get_space
 from tests.conftest import ROOT
@@ -43,6 +44,60 @@ def rings(at: AppTest) -> list[list[tuple[float, float]]]:
     return out
 
 
+def assert_rings_fit(spec: dict) -> None:
+    """In a plotly figure spec from ``highlighted_figure``: each red ring sits just outside its
+    vertex (a gap of 1-5 px between the dot and the ring's inner edge) and each red edge stops
+    1-4 px outside the dot, like the grey arrow it covers."""
+    vertex = next(t["marker"]["size"] for t in spec["data"] if t.get("name") not in (None, "differs"))
+    ring = next((t["marker"] for t in spec["data"] if t.get("name") == "differs"), None)
+    if ring is not None:
+        assert 1 <= (ring["size"] - ring["line"]["width"]) / 2 - vertex / 2 <= 5, (ring, vertex)
+    red = [a for a in spec["layout"].get("annotations", []) if a.get("arrowcolor") == compare.HIGHLIGHT]
+    for arrow in red:
+        assert 1 <= arrow["standoff"] - vertex / 2 <= 4 and arrow["startstandoff"] == arrow["standoff"]
+
+
+@pytest.mark.parametrize("height", [200, 320, 520])
+def test_rings_and_red_edges_fit_the_vertices(height):
+    """draw.marker_size scales the dots with the figure's height; the rings and red edges follow."""
+    a = get_space("nb201").parse(A)
+    fig = compare.highlighted_figure(a, (2, 6), ((0, 2), (2, 6)), title="A", height=height)
+    spec = fig.to_plotly_json()
+    assert any(t.get("name") == "differs" for t in spec["data"])
+    assert any(x.get("arrowcolor") == compare.HIGHLIGHT for x in spec["layout"]["annotations"])
+    assert_rings_fit(spec)
+    assert fig.layout.height == height
+
+
+def test_notes_quote_problems_literally():
+    """A predictor file's problem and a benchmark's error go into the page's captions escaped."""
+    from archpred.app import cache
+
+    a, b = (get_space("nb201").parse(x) for x in (A, B))
+    problem = "nb201_broken.pt: not a predictor file (|x~y|)"
+    with pytest.MonkeyPatch.context() as mp:
+        import archpred.app.panels.predictions as predictions
+
+        real = predictions.predictions_table
+        mp.setattr(predictions, "predictions_table", lambda *args: (real(*args)[0], [problem]))
+        mp.setattr(cache, "try_benchmark", lambda *args: (None, "data_file.json missing"))
+        _, notes = compare.compare_table("nb201", a, b, "cpu")
+    assert f"Skipped a predictor file: {md_escape(problem)}" in notes
+    assert f"No real accuracy: {md_escape('data_file.json missing')}" in notes
+
+
+def test_the_latent_distance_reads_for_people(monkeypatch):
+    """The distance through fmt_number (4 significant digits: 0.01235, not 0.012) and the reason
+    for no distance quoted literally."""
+    monkeypatch.setattr(compare, "latent_distance", lambda *args: (0.0123456, None))
+    at = linked(space="nb201", cell=A, cell_b=B)
+    assert not at.exception
+    assert [m.value for m in at.metric if m.label == "SVGe latent distance"] == ["0.01235"]
+    monkeypatch.setattr(compare, "latent_distance", lambda *args: (None, "no svge_nb201.pt file"))
+    at.run()
+    assert "No latent distance: no svge\\_nb201\\.pt file" in [i.value for i in at.info]
+
+
 def test_compare_on_a_fresh_machine(fresh_machine):
     """NB-201 from PyPI: the diff in red on both drawings, the table, the SVGe distance."""
     needs_svge()
@@ -60,7 +115,11 @@ def test_compare_on_a_fresh_machine(fresh_machine):
     assert any(r.startswith("predicted by nb201-gnn") for r in rows)
     assert all(v != "–" for v in table["A"]) and all(v != "–" for v in table["B"])
     (distance,) = [m for m in at.metric if m.label == "SVGe latent distance"]
-    assert float(distance.value) > 0
+    value, _ = compare.latent_distance("nb201", get_space("nb201").parse(A), get_space("nb201").parse(B), "cpu")
+    assert value > 0 and distance.value == fmt_number(value)  # 4 significant digits, like every number
+    for chart in at.get("plotly_chart"):  # the rings and red edges fit the drawn vertices
+        assert json.loads(chart.proto.config)["toImageButtonOptions"]["format"] == "svg"
+        assert_rings_fit(json.loads(chart.proto.spec))
     assert at.session_state[state.CELLS_KEY]["nb201"] == {"arch": A}
     assert at.session_state[state.SECOND_KEY]["nb201"] == {"arch": B}
 
