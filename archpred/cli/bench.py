@@ -14,7 +14,7 @@ from archpred.vae import VAE_KINDS, VAE_SPACES
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("bench", help="benchmarks and paper reproductions (write reports)")
     bsub = p.add_subparsers(dest="bench_command", metavar="NAME", required=True)
-    for add in (_add_data, _add_predictors, _add_vae, _add_networks, _add_app):
+    for add in (_add_data, _add_predictors, _add_vae, _add_networks, _add_app, _add_screenshots):
         add(bsub)
 
 
@@ -176,6 +176,24 @@ def _add_app(bsub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", type=Path, default=Path("reports/app.md"), help="Markdown report (JSON beside it)")
     add_runtime(p)
     p.set_defaults(func=cmd_app)
+
+
+def _add_screenshots(bsub: argparse._SubParsersAction) -> None:
+    p = bsub.add_parser("screenshots", help="the README's pictures of the app, from a real browser")
+    p.add_argument("--out", type=Path, default=Path("docs"), help="folder for the PNG files")
+    p.set_defaults(func=cmd_screenshots)
+
+
+def cmd_screenshots(args: argparse.Namespace) -> int:
+    from archpred.bench.app_browser import skip_reason
+    from archpred.bench.screenshots import take_screenshots
+    from archpred.errors import InvalidOption
+
+    reason = skip_reason()
+    if reason is not None:
+        raise InvalidOption(f"cannot take screenshots: {reason}")
+    take_screenshots(args.out)
+    return 0
 
 
 def cmd_app(args: argparse.Namespace) -> int:
