@@ -15,7 +15,7 @@ import plotly.graph_objects as go
 import streamlit as st
 from plotly.subplots import make_subplots
 
-from archpred.app import jobs, state
+from archpred.app import export, jobs, state
 from archpred.app.text import fmt_number, md_escape
 from archpred.errors import InvalidArchitecture
 from archpred.spaces import Architecture, get_space
@@ -91,7 +91,7 @@ def train(space: str, arch: Architecture, settings: dict[str, Any], device: str)
                 rows.append({"epoch": epoch + 1, "loss": logs["loss"], "val_acc": logs["val_acc"]})
                 job.advance(epoch + 1)
                 bar.progress((epoch + 1) / config.epochs, text=f"epoch {epoch + 1}/{config.epochs}")
-                chart.plotly_chart(curve_figure(rows), width="stretch")
+                chart.plotly_chart(curve_figure(rows), width="stretch", config=export.PLOT_CONFIG)
 
             result = train_classifier(
                 arch, space, config, network={"width": int(settings["width"])}, on_epoch=on_epoch, progress=False
@@ -170,4 +170,4 @@ def show_result() -> None:
         f"{fmt_number(int(last['epochs']))} epochs on {md_escape(device)}"
     )
     if last.get("curve"):
-        st.plotly_chart(curve_figure(last["curve"]), width="stretch", key="train_curve")
+        st.plotly_chart(curve_figure(last["curve"]), width="stretch", key="train_curve", config=export.PLOT_CONFIG)

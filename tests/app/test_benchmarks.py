@@ -68,3 +68,16 @@ def test_a_record_and_a_title_read_well():
     bench = cache.benchmark("nb201", "cifar10")
     title = benchmarks_page.row_title(bench, 0)
     assert title.startswith(bench.keys[0]) and title.endswith(f"({bench.target} = 0.09712)")
+
+
+def test_every_chart_saves_svg(fresh_machine):
+    """The histogram, the scatter and a selected row's cell: plotly's camera button saves SVG."""
+    import json
+
+    at = AppTest.from_file(PAGE, default_timeout=90).run()
+    at.session_state["bench_table"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
+    at.run()
+    assert not at.exception
+    configs = [json.loads(c.proto.config or "{}") for c in at.get("plotly_chart")]
+    assert len(configs) == 3  # histogram, scatter, the selected row's cell
+    assert all(c.get("toImageButtonOptions", {}).get("format") == "svg" for c in configs)

@@ -1,10 +1,13 @@
 """AppTest: the Train page trains the current (or default) cell on digits, and the network panel."""
 
+import json
 import re
 
 from streamlit.testing.v1 import AppTest
 
-from archpred.app import jobs, state, train_page
+from archpred.app import cache, jobs, state, train_page
+from archpred.app.text import fmt_number
+from archpred.spaces import get_space
 from tests.conftest import ROOT
 
 PAGE = str(ROOT / "pages" / "train.py")
@@ -145,7 +148,27 @@ render("macro", get_space("macro").cell("00000000"))
     at = AppTest.from_string(script, default_timeout=120).run()
     assert not at.exception
     values = {m.label: m.value for m in at.metric}
-    assert values["Parameters"] == "387,882" and values["FLOPs (multiply-adds)"] == "7.7 M"
+    _, flops = cache.network_counts("macro", get_space("macro").cell("00000000").to_json())
+    assert values["Parameters"] == "387,882" and values["FLOPs (multiply-adds)"] == f"{fmt_number(flops / 1e6)} M"
     at.toggle(key="editor_network_graph").set_value(True).run()
     assert not at.exception
     assert any("operations" in c.value for c in at.caption)
+    assert svg_configs(at) == [True]  # the computation graph's camera button saves SVG
+
+
+def svg_configs(at: AppTest) -> list[bool]:
+    """For every plotly chart on the page: whether its camera button saves SVG (export.PLOT_CONFIG)."""
+    configs = [json.loads(c.proto.config or "{}") for c in at.get("plotly_chart")]
+    return [c.get("toImageButtonOptions", {}).get("format") == "svg" for c in configs]
+
+
+def test_the_last_runs_curve_saves_svg():
+    at = AppTest.from_file(PAGE, default_timeout=120)
+    curve = [{"epoch": e, "loss": 2.0 / e, "val_acc": 0.5 + 0.04 * e} for e in (1, 2)]
+    accuracies = {"test_acc": 0.61234, "val_acc": 0.6, "train_acc": 0.7, "train_seconds": 1.23456}
+    run = {"device": "cpu", "space": "macro", "key": "01200120", "params": 12345, "epochs": 2, "curve": curve}
+    at.session_state[train_page.RESULT] = {**accuracies, **run}
+    at.run()
+    assert not at.exception
+    assert [m.value for m in at.metric] == ["0.6123", "0.6", "0.7", "1.23 s"]
+    assert svg_configs(at) == [True]

@@ -8,7 +8,7 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from archpred.app import cache
+from archpred.app import cache, export
 from archpred.app.draw import op_colour, op_order
 from archpred.app.text import fmt_number, md_escape
 from archpred.spaces import Architecture
@@ -80,8 +80,8 @@ def render(space_name: str, arch: Architecture) -> None:
         st.error(f"Cannot build the network: {md_escape(str(err))}")
         return
     c1, c2 = st.columns(2)
-    c1.metric("Parameters", f"{params:,}")
-    c2.metric("FLOPs (multiply-adds)", f"{flops / 1e6:,.1f} M")
+    c1.metric("Parameters", fmt_number(int(params)))
+    c2.metric("FLOPs (multiply-adds)", f"{fmt_number(flops / 1e6)} M")
     st.caption(
         f"The benchmark's network for this cell on a {INPUT_NOTE[space_name]} input "
         "(FLOPs: multiply-adds of convolutions and the classifier, NAS-Bench-Macro's convention)."
@@ -98,4 +98,5 @@ def render(space_name: str, arch: Architecture) -> None:
                 f"{fmt_number(len(graph['ops']))} operations, {fmt_number(len(graph['edges']))} edges: "
                 + ", ".join(f"{fmt_number(v)} {md_escape(k)}" for k, v in counts.items())
             )
-            st.plotly_chart(graph_figure(graph), width="stretch", key="editor_network_figure")
+            figure = graph_figure(graph)
+            st.plotly_chart(figure, width="stretch", key="editor_network_figure", config=export.PLOT_CONFIG)
