@@ -7,6 +7,7 @@ from archpred.app import cache, latent, ui
 from archpred.app.draw import cell_figure
 from archpred.app.text import fmt_number
 
+ui.through_navigation()
 st.title("Embedding map")
 st.caption(
     "Each point is a cell of the benchmark, placed by its SVGe or arch2vec graph embedding and projected to 2-D. "

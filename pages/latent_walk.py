@@ -6,6 +6,7 @@ import streamlit as st
 from archpred.app import cache, latent, ui
 from archpred.errors import InvalidArchitecture
 
+ui.through_navigation()
 st.title("Latent walk")
 st.caption(
     "Walk through a graph VAE's latent space: every step is decoded back to a cell (or shown as invalid) "
