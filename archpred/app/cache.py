@@ -21,7 +21,7 @@ import streamlit as st
 from archpred.artifacts import atomic_write
 from archpred.data import BENCHMARKS, Benchmark, available_first, load_benchmark
 from archpred.errors import ArchpredError
-from archpred.paths import cache_dir
+from archpred.paths import cache_dir, data_dir
 from archpred.predictors import Predictor, store
 from archpred.spaces import Architecture
 from archpred.vae import projection as vae_projection  # looked up per call: tests count calls
@@ -35,9 +35,21 @@ FOREST_TREES = 100  # fewer than the bench's 200: the app fits it while the user
 
 # -- benchmarks ------------------------------------------------------------------------------
 @st.cache_resource(show_spinner="Loading benchmark ...")
-def benchmark(name: str, dataset: str | None = None) -> Benchmark:
-    """A benchmark table, loaded once per process (read-only: never mutate it)."""
+def _benchmark(name: str, dataset: str | None, folder: str) -> Benchmark:
     return load_benchmark(name, **({"dataset": dataset} if dataset else {}))
+
+
+def benchmark(name: str, dataset: str | None = None) -> Benchmark:
+    """A benchmark table, loaded once per process and data folder (read-only: never mutate it).
+    The folder is part of the key: a table read from one ``$ARCHPRED_DATA_DIR`` is never
+    served for another (NB-201 gains its test accuracies and official index from the shared
+    file)."""
+    return _benchmark(name, dataset, str(data_dir()))
+
+
+def clear_benchmarks() -> None:
+    """Forget every loaded table (tests that change the data folder)."""
+    _benchmark.clear()
 
 
 def try_benchmark(name: str, dataset: str | None = None) -> tuple[Benchmark | None, str | None]:

@@ -14,7 +14,7 @@ from archpred.vae import VAE_KINDS, VAE_SPACES
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("bench", help="benchmarks and paper reproductions (write reports)")
     bsub = p.add_subparsers(dest="bench_command", metavar="NAME", required=True)
-    for add in (_add_data, _add_predictors, _add_vae, _add_networks, _add_app, _add_screenshots):
+    for add in (_add_data, _add_predictors, _add_vae, _add_networks, _add_app, _add_screenshots, _add_walk_radius):
         add(bsub)
 
 
@@ -181,7 +181,44 @@ def _add_app(bsub: argparse._SubParsersAction) -> None:
 def _add_screenshots(bsub: argparse._SubParsersAction) -> None:
     p = bsub.add_parser("screenshots", help="the README's pictures of the app, from a real browser")
     p.add_argument("--out", type=Path, default=Path("docs"), help="folder for the PNG files")
+    add_runtime(p)
     p.set_defaults(func=cmd_screenshots)
+
+
+def _add_walk_radius(bsub: argparse._SubParsersAction) -> None:
+    p = bsub.add_parser("walk-radius", help="latent-walk circles: distinct cells per radius (the page's default)")
+    p.add_argument("--kinds", default="svge,arch2vec", help="VAEs (comma list)")
+    p.add_argument("--spaces", default="nb201", help="benchmarks whose cells are the centres (comma list)")
+    p.add_argument("--radii", default="0.5,1,2,3,4,6,8", help="circle radii (comma list)")
+    p.add_argument("--seeds", type=int, default=5, help="plane seeds 0..N-1")
+    p.add_argument("--out", type=Path, default=None, help="also write the Markdown table here")
+    add_runtime(p)
+    p.set_defaults(func=cmd_walk_radius)
+
+
+def cmd_walk_radius(args: argparse.Namespace) -> int:
+    from archpred.bench.latent_walk_radius import WalkRadiusConfig, render, run_walk_radius, summarise
+    from archpred.errors import InvalidOption
+
+    try:
+        radii = tuple(float(r) for r in _split(args.radii))
+    except ValueError:
+        raise InvalidOption(f"--radii must be numbers, got {args.radii!r}") from None
+    if not radii or min(radii) <= 0 or args.seeds < 1:
+        raise InvalidOption("--radii must be positive and --seeds at least 1")
+    config = WalkRadiusConfig(
+        kinds=_split(args.kinds),
+        spaces=_split(args.spaces),
+        radii=radii,
+        seeds=tuple(range(args.seeds)),
+        device=args.device,
+    )
+    table = render(summarise(run_walk_radius(config)))
+    print(table)
+    if args.out is not None:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(f"`{given_command(args)}`\n\n{table}\n")
+    return 0
 
 
 def cmd_screenshots(args: argparse.Namespace) -> int:

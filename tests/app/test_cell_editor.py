@@ -226,7 +226,7 @@ def test_a_missing_benchmark_is_named_literally(fresh_machine):
     from archpred.app import cache
     from archpred.app.text import md_escape
 
-    cache.benchmark.clear()  # another test may have loaded NB-101 from the shared data
+    cache.clear_benchmarks()  # another test may have loaded NB-101 from the shared data
     at = page()
     at.selectbox(key="editor_space").select("nb101").run()
     assert not at.exception

@@ -197,7 +197,7 @@ def test_fresh_machine_offers_absent_spaces_with_one_line_reason(fresh_machine):
     models tab (with the shipped models) still renders."""
     from archpred.app import cache
 
-    cache.benchmark.clear()  # tables loaded by earlier tests (with the data) are cached per process
+    cache.clear_benchmarks()  # tables loaded by earlier tests (with the data) are cached per process
     at = page()
     box = at.selectbox(key="models_space")
     assert box.value == "nb201"

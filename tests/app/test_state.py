@@ -117,7 +117,7 @@ def test_device_and_data_errors_are_shown_literally(fresh_machine):
     at.session_state[state.DEVICE_KEY] = "cuda:99"
     at.run()
     assert [e.value for e in at.error] == [f"Device: {md_escape(str(raised.value))}"]
-    cache.benchmark.clear()
+    cache.clear_benchmarks()
     _, problem = cache.try_benchmark("enas")
     at = AppTest.from_file(str(ROOT / "pages" / "benchmarks.py"), default_timeout=120).run()
     at.selectbox(key="bench_name").select("enas").run()

@@ -62,7 +62,8 @@ def test_bench_help_lists_every_bench_harness():
         module = importlib.import_module(f"archpred.bench.{info.name}")
         for attr in dir(module):
             if attr.startswith("run_") and callable(getattr(module, attr)):
-                assert attr.removeprefix("run_") in listed, f"archpred.bench.{info.name}.{attr} has no command"
+                name = attr.removeprefix("run_").replace("_", "-")  # commands use hyphens
+                assert name in listed, f"archpred.bench.{info.name}.{attr} has no command"
 
 
 def _leaves(parser: argparse.ArgumentParser, path: tuple[str, ...] = ()):
