@@ -36,9 +36,9 @@ def test_search_writes_the_store_and_prints_the_best(tmp_path, capsys):
     [summary] = list_runs(path)
     assert (summary.status, summary.progress, summary.budget) == ("finished", 8, 8)
     best = load_run(path, summary.run_id).best
-    assert out.splitlines() == [
-        f"run 1 (finished): best {best.key} val {100 * best.val_acc:.2f}% test {100 * best.test_acc:.2f}%"
-    ]
+    # the test accuracy is known only with the shared NB-201 file (a fresh machine has none)
+    test = "" if best.test_acc is None else f" test {100 * best.test_acc:.2f}%"
+    assert out.splitlines() == [f"run 1 (finished): best {best.key} val {100 * best.val_acc:.2f}%{test}"]
     assert [line.split("]")[0] for line in err.splitlines()] == [f"[{i}/8" for i in range(1, 9)]
 
 
