@@ -27,7 +27,7 @@ def small_options(algorithm: str, space: str) -> dict:
 
 @pytest.fixture(params=["nb201", "nb101"])
 def space_name(request: pytest.FixtureRequest) -> str:
-    """Both table spaces; NB-101 through ``nb101_data`` (300 fixture cells on a fresh machine)."""
+    """Both table spaces; NB-101 through ``nb101_data`` (skipped where the shared file is absent)."""
     if request.param == "nb101":
         request.getfixturevalue("nb101_data")
     return request.param
