@@ -17,7 +17,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from archpred.app import cache, editor, state
-from archpred.app.draw import cell_figure, layout, marker_size
+from archpred.app.draw import arrow, cell_figure, layout, marker_size
 from archpred.app.text import fmt_number, md_escape
 from archpred.errors import InvalidArchitecture
 from archpred.spaces import Architecture, get_space
@@ -163,23 +163,7 @@ def highlighted_figure(
     pos = layout(arch)
     standoff = edge_standoff(height)
     for u, v in edges:
-        fig.add_annotation(
-            x=pos[v][0],
-            y=pos[v][1],
-            ax=pos[u][0],
-            ay=pos[u][1],
-            xref="x",
-            yref="y",
-            axref="x",
-            ayref="y",
-            showarrow=True,
-            arrowhead=3,
-            arrowsize=1.2,
-            arrowwidth=3.5,
-            arrowcolor=HIGHLIGHT,
-            standoff=standoff,
-            startstandoff=standoff,
-        )
+        fig.add_annotation(**arrow(pos, u, v, colour=HIGHLIGHT, width=3.5, standoff=standoff))
     if vertices:
         fig.add_trace(
             go.Scatter(

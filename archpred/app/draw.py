@@ -189,10 +189,27 @@ def marker_size(height: int, compact: bool = False) -> int:
 def _arrows(fig: go.Figure, arch: Architecture, pos: dict[int, tuple[float, float]], size: int) -> None:
     # One layout update for all arrows: add_annotation per edge re-validates the figure each
     # time and costs the editor ~20 ms per drawing.
-    fig.update_layout(annotations=[_arrow(pos, u, v, size) for u, v in _edges(arch)])
+    big = size >= 16
+    fig.update_layout(
+        annotations=[
+            arrow(pos, u, v, size=1.2 if big else 1.0, width=1.5 if big else 1.0, standoff=size / 2 + 1)
+            for u, v in _edges(arch)
+        ]
+    )
 
 
-def _arrow(pos: dict[int, tuple[float, float]], u: int, v: int, size: int) -> dict:
+def arrow(
+    pos: dict[int, tuple[float, float]],
+    u: int,
+    v: int,
+    *,
+    colour: str = EDGE_COLOUR,
+    size: float = 1.2,
+    width: float = 1.5,
+    standoff: float = 0.0,
+) -> dict:
+    """The edge ``u -> v`` as a plotly annotation in data coordinates (``pos`` from ``layout``),
+    stopping ``standoff`` pixels short of both vertices' centres."""
     return dict(
         x=pos[v][0],
         y=pos[v][1],
@@ -204,11 +221,11 @@ def _arrow(pos: dict[int, tuple[float, float]], u: int, v: int, size: int) -> di
         ayref="y",
         showarrow=True,
         arrowhead=3,
-        arrowsize=1.0 if size < 16 else 1.2,
-        arrowwidth=1.0 if size < 16 else 1.5,
-        arrowcolor=EDGE_COLOUR,
-        standoff=size / 2 + 1,
-        startstandoff=size / 2 + 1,
+        arrowsize=size,
+        arrowwidth=width,
+        arrowcolor=colour,
+        standoff=standoff,
+        startstandoff=standoff,
     )
 
 
