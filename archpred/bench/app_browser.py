@@ -10,6 +10,7 @@ script run ends. A page's run has ended when Streamlit's root element says so
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -18,6 +19,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -65,7 +67,7 @@ def time_browser(runs: int, tour: bool, timeout_s: float, cache_dir: Path) -> li
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "ARCHPRED_CACHE_DIR": str(cache_dir)}
     results = []
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium_path(), headless=True, args=CHROMIUM_ARGS)
+        browser = launch_chromium(p)
         try:
             for run in range(runs):
                 results.append(_one_run(browser, env, tour, timeout_s))
@@ -84,7 +86,8 @@ def _s(x: float | None) -> str:
     return "timeout" if x is None else f"{x:.1f}s"
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A free localhost TCP port."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -118,26 +121,40 @@ def _stop(proc: subprocess.Popen) -> None:
         proc.wait()
 
 
-def _one_run(browser: Any, env: dict[str, str], tour: bool, timeout_s: float) -> dict[str, Any]:
-    """One server from start to stop: cold start of the first page, then the tour."""
-    port = _free_port()
+@contextlib.contextmanager
+def running_app(env: dict[str, str] | None = None, timeout_s: float = 60.0) -> Iterator[str]:
+    """``streamlit run app.py`` on a free localhost port for the block: yields its address once
+    it answers its health check, stops it afterwards. A server that exits or does not answer in
+    ``timeout_s`` is a ``RuntimeError`` with the end of its log."""
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory() as tmp:
         log_path = Path(tmp) / "streamlit.log"
         with open(log_path, "w") as log:
-            start = time.perf_counter()
-            proc = _start(port, env, log)
+            proc = _start(port, {**os.environ, "PYTHONUNBUFFERED": "1"} if env is None else env, log)
             try:
                 _wait_healthy(proc, url, timeout_s, log_path)
-                result = {"server_s": time.perf_counter() - start}
-                page = browser.new_page(viewport={"width": 1400, "height": 1000})
-                try:
-                    result |= _first_page(page, url, start, timeout_s)
-                    result["pages"] = _tour(page, timeout_s) if tour else {}
-                finally:
-                    page.close()
+                yield url
             finally:
                 _stop(proc)
+
+
+def launch_chromium(playwright: Any) -> Any:
+    """Headless Chromium (Debian's, ``chromium_path``) with the flags every browser run uses."""
+    return playwright.chromium.launch(executable_path=chromium_path(), headless=True, args=CHROMIUM_ARGS)
+
+
+def _one_run(browser: Any, env: dict[str, str], tour: bool, timeout_s: float) -> dict[str, Any]:
+    """One server from start to stop: cold start of the first page, then the tour."""
+    start = time.perf_counter()
+    with running_app(env, timeout_s) as url:
+        result = {"server_s": time.perf_counter() - start}
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        try:
+            result |= _first_page(page, url, start, timeout_s)
+            result["pages"] = _tour(page, timeout_s) if tour else {}
+        finally:
+            page.close()
     return result
 
 

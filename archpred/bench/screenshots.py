@@ -4,13 +4,11 @@ sees at this commit and can be retaken with one command."""
 
 from __future__ import annotations
 
-import os
-import tempfile
 import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
 
-from archpred.bench.app_browser import CHROMIUM_ARGS, IDLE, _free_port, _start, _stop, _wait_healthy, chromium_path
+from archpred.bench.app_browser import IDLE, launch_chromium, running_app
 
 # The cell the pictures show: NB-201's best CIFAR-10 cell by validation accuracy.
 NB201_CELL = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|"
@@ -43,22 +41,15 @@ def take_screenshots(out: Path, shots: tuple[Shot, ...] = SHOTS, timeout_s: floa
     from playwright.sync_api import sync_playwright
 
     out.mkdir(parents=True, exist_ok=True)
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
     saved = []
-    with tempfile.TemporaryDirectory() as tmp, sync_playwright() as p:
-        log_path = Path(tmp) / "streamlit.log"
-        with open(log_path, "w") as log:
-            proc = _start(port, {**os.environ, "PYTHONUNBUFFERED": "1"}, log)
-            browser = p.chromium.launch(executable_path=chromium_path(), headless=True, args=CHROMIUM_ARGS)
-            try:
-                _wait_healthy(proc, url, timeout_s, log_path)
-                for shot in shots:
-                    saved.append(_take(browser, url, shot, out, timeout_s))
-                    print(f"saved {saved[-1]}", flush=True)
-            finally:
-                browser.close()
-                _stop(proc)
+    with running_app(timeout_s=timeout_s) as url, sync_playwright() as p:
+        browser = launch_chromium(p)
+        try:
+            for shot in shots:
+                saved.append(_take(browser, url, shot, out, timeout_s))
+                print(f"saved {saved[-1]}", flush=True)
+        finally:
+            browser.close()
     return saved
 
 

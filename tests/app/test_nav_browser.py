@@ -12,18 +12,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 from urllib.parse import quote, urlencode
 
 import pytest
 
-from tests.app.test_browser import CHROMIUM, browser, free_port  # noqa: F401 (browser: a fixture)
-from tests.conftest import ROOT
+from archpred.bench.app_browser import running_app
+from tests.app.test_browser import CHROMIUM, browser  # noqa: F401 (browser: a fixture)
 
 pytestmark = pytest.mark.browser
 
@@ -34,34 +29,12 @@ LINK = "/cell_editor?" + urlencode({"space": "nb201", "cell": CELL}, quote_via=q
 
 
 @pytest.fixture
-def fresh_server(tmp_path: Path) -> Iterator[str]:
+def fresh_server() -> Iterator[str]:
     """A new ``streamlit run app.py`` on a free port (its address); stopped after the test."""
     if not os.path.exists(CHROMIUM) and not shutil.which("chromium"):
         pytest.skip("Debian chromium is not installed")
-    port = free_port()
-    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true"]
-    command += ["--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"]
-    log = tmp_path / "streamlit.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(command, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(120):
-            try:
-                urllib.request.urlopen(url + "/_stcore/health", timeout=1)  # not a page: no script runs
-                break
-            except OSError:
-                time.sleep(0.5)
-        else:
-            pytest.fail("streamlit did not start: " + log.read_text()[-2000:])
+    with running_app(timeout_s=120) as url:
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def menu_labels(page) -> list[str]:
