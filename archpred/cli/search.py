@@ -22,8 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from archpred.cli.common import add_runtime, parse_key_values
+from archpred.search.registry import SEARCHERS
 
-ALGORITHMS_HELP = "random, evolution, local"  # kept in step with archpred.search.SEARCHERS by a test
+ALGORITHMS_HELP = ", ".join(SEARCHERS)
 STORE_HELP = "run store file (default: $ARCHPRED_CACHE_DIR/search/runs.db, i.e. ~/.cache/archpred/search/runs.db)"
 LAST_SHOWN = 5
 
@@ -36,9 +37,17 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--dataset", default="cifar10", help="nb201: cifar10, cifar100, imagenet16-120; nb101: cifar10 (default)"
     )
     p.add_argument("--algorithm", default=None, help=f"search algorithm: {ALGORITHMS_HELP} (required unless --resume)")
-    p.add_argument("--budget", type=int, default=150, help="queries, distinct cells evaluated (default 150)")
+    p.add_argument(
+        "--budget",
+        type=int,
+        default=None,
+        help="queries, distinct cells evaluated (default 150; with --resume: raise the run's budget)",
+    )
     p.add_argument("--seed", type=int, default=0, help="the run's only source of randomness (default 0)")
-    p.add_argument("--oracle", default="table", help="table: benchmark lookup, no training (the only one for now)")
+    p.add_argument("--oracle", default="table", help="table: benchmark lookup, no training (default)")
+    p.add_argument(
+        "--oracle-set", action="append", default=[], metavar="KEY=VALUE", help="oracle option, e.g. epochs=4"
+    )
     p.add_argument(
         "--set", action="append", default=[], metavar="KEY=VALUE", help="searcher option, e.g. population_size=20"
     )
@@ -76,27 +85,55 @@ def cmd_search(args: argparse.Namespace) -> int:
     if args.resume is not None:
         store = existing_store(args.store)
         before = load_run(store, args.resume)
-        progress = Progress(len(before.history), before.config["budget"], before.best, args.quiet)
-        progress.start(args.resume, store, resumed=True)
-        result = resume_search(store, args.resume, on_evaluation=progress)
+        progress = Progress(len(before.history), args.budget or before.config["budget"], before.best, args.quiet)
+        progress.store, progress.resumed = store, True
+        result = _run_interruptibly(
+            progress,
+            lambda: resume_search(
+                store, args.resume, on_evaluation=progress, budget=args.budget, on_start=progress.start
+            ),
+        )
     else:
         if args.algorithm is None:
             raise ValueError(f"--algorithm is required (choose from {ALGORITHMS_HELP})")
         store = new_store(args.store)
-        progress = Progress(0, args.budget, None, args.quiet)
-        result = run_search(
-            space=args.space,
-            algorithm=args.algorithm,
-            budget=args.budget,
-            seed=args.seed,
-            oracle=args.oracle,
-            dataset=args.dataset,
-            store=store,
-            options=parse_key_values(args.set, "--set"),
-            on_evaluation=progress,
+        budget = 150 if args.budget is None else args.budget
+        progress = Progress(0, budget, None, args.quiet)
+        progress.store = store
+        options = parse_key_values(args.set, "--set")
+        oracle_options = parse_key_values(args.oracle_set, "--oracle-set")
+        result = _run_interruptibly(
+            progress,
+            lambda: run_search(
+                space=args.space,
+                algorithm=args.algorithm,
+                budget=budget,
+                seed=args.seed,
+                oracle=args.oracle,
+                dataset=args.dataset,
+                store=store,
+                options=options,
+                oracle_options=oracle_options,
+                on_evaluation=progress,
+                on_start=progress.start,
+            ),
         )
     print(best_line(result.run_id, result.best, result.status))
     return 0
+
+
+def _run_interruptibly(progress: Progress, call: Any) -> Any:
+    """``call()``; on Ctrl-C, name the run to resume before the usual interrupted line."""
+    try:
+        return call()
+    except KeyboardInterrupt:
+        if progress.run_id is not None:
+            print(
+                f"run {progress.run_id} stopped at {progress.done}/{progress.budget}; "
+                f"continue it with: --resume {progress.run_id} --store {progress.store}",
+                file=sys.stderr,
+            )
+        raise
 
 
 class Progress:
@@ -105,11 +142,16 @@ class Progress:
     def __init__(self, done: int, budget: int, best: Any, quiet: bool) -> None:
         self.done, self.budget, self.quiet = done, budget, quiet
         self.best_val = None if best is None else best.val_acc
+        self.store: Path | None = None
+        self.resumed = False
+        self.run_id: int | None = None
 
-    def start(self, run_id: int, store: Path, resumed: bool) -> None:
+    def start(self, run_id: int | None) -> None:
+        """``on_start``: name the run first, so an interrupted run can be resumed by its id."""
+        self.run_id = run_id
         if not self.quiet:
-            verb = "resuming" if resumed else "running"
-            print(f"{verb} run {run_id} of {store} at {self.done}/{self.budget}", file=sys.stderr)
+            verb = "resuming" if self.resumed else "running"
+            print(f"{verb} run {run_id} of {self.store} at {self.done}/{self.budget}", file=sys.stderr)
 
     def __call__(self, evaluation: Any) -> None:
         self.done += 1

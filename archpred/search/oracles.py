@@ -158,8 +158,10 @@ class TableOracle:
             raise InvalidOption(f"the saved oracle state does not fit this rng: {err}") from None
 
 
-def make_oracle(name: str, space: str, dataset: str, rng: np.random.Generator) -> TableOracle:
+def make_oracle(name: str, space: str, dataset: str, rng: np.random.Generator, **options: Any) -> TableOracle:
     """The oracle called ``name`` (one of ``ORACLES``) for ``space`` and ``dataset``."""
     if name == "table":
+        if options:
+            raise InvalidOption(f"the table oracle takes no options, got {', '.join(sorted(options))}")
         return TableOracle(space, dataset, rng)
     raise InvalidOption(f"unknown oracle {name!r}; choose from {', '.join(ORACLES)} (train and predictor come later)")

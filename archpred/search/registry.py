@@ -16,6 +16,7 @@ from archpred.errors import InvalidOption
 from archpred.search.base import Candidates, Searcher
 from archpred.spaces import SearchSpace
 
+# Each algorithm's name joins SEARCHERS when its module lands (the CLI help lists them too).
 SEARCHERS = ("random", "evolution", "local")
 
 
@@ -33,6 +34,26 @@ def searcher_class(name: str) -> type[Searcher]:
         from archpred.search.local import LocalSearch
 
         return LocalSearch
+    if name == "neural-predictor":
+        from archpred.search.neural_predictor import NeuralPredictorSearch
+
+        return NeuralPredictorSearch
+    if name == "bananas":
+        from archpred.search.bananas import Bananas
+
+        return Bananas
+    if name == "soft-pareto":
+        from archpred.search.pareto import SoftPareto
+
+        return SoftPareto
+    if name == "latent-bo":
+        from archpred.search.latent_bo import LatentBO
+
+        return LatentBO
+    if name == "reinforce":
+        from archpred.search.reinforce import Reinforce
+
+        return Reinforce
     raise InvalidOption(f"unknown search algorithm {name!r}; choose from {', '.join(SEARCHERS)}")
 
 

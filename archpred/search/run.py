@@ -83,6 +83,8 @@ def run_search(
     store: StoreLike | None = None,
     options: dict[str, Any] | None = None,
     on_evaluation: Callable[[Evaluation], None] | None = None,
+    oracle_options: dict[str, Any] | None = None,
+    on_start: Callable[[int | None], None] | None = None,
 ) -> SearchResult:
     """Search ``space`` with ``algorithm`` for ``budget`` queries.
 
@@ -91,11 +93,13 @@ def run_search(
         algorithm: one of ``SEARCHERS``; ``options`` are its knobs (``searcher_options``).
         budget: queries (distinct cells) to evaluate.
         seed: the only source of randomness (searcher and oracle generators spawn from it).
-        oracle: ``table`` (benchmark lookup).
+        oracle: ``table`` (benchmark lookup); ``oracle_options`` are its knobs.
         dataset: NB-201: ``cifar10``, ``cifar100``, ``imagenet16-120``; NB-101: ``cifar10``.
         store: a run store (path or ``RunStore``) to commit each evaluation to, or ``None``.
         on_evaluation: called with each evaluation once it is committed (progress, Stop: raise
             in it to stop the run, which is then ``stopped`` and can be resumed).
+        on_start: called with the run id once the run is in the store (before the first query),
+            so a caller can say which run to resume if it is interrupted.
     """
     name = space if isinstance(space, str) else space.name
     config = {
@@ -106,6 +110,7 @@ def run_search(
         "oracle": oracle,
         "dataset": str(dataset).lower(),
         "options": dict(options or {}),
+        "oracle_options": dict(oracle_options or {}),
     }
     searcher, oracle_ = _build(config)
     if config["budget"] > len(oracle_):
@@ -116,21 +121,40 @@ def run_search(
         run_id = None
         if db is not None:
             run_id = db.create_run(config, config["seed"], _versions(), _state(searcher, oracle_))
+        if on_start is not None:
+            on_start(run_id)
         return _go(db, run_id, config, searcher, oracle_, [], on_evaluation)
 
 
 def resume_search(
-    store: StoreLike, run_id: int, on_evaluation: Callable[[Evaluation], None] | None = None
+    store: StoreLike,
+    run_id: int,
+    on_evaluation: Callable[[Evaluation], None] | None = None,
+    budget: int | None = None,
+    on_start: Callable[[int | None], None] | None = None,
 ) -> SearchResult:
-    """Continue a stopped or killed run from its last committed evaluation; a finished run is
-    returned as it is."""
+    """Continue a stopped or killed run from its last committed evaluation.
+
+    ``budget`` raises the run's budget (a finished run then goes on: the searcher's state after
+    its last evaluation is kept, so the extended run is the run a larger budget would have
+    made); without it a finished run is returned as it is.
+    """
     with _opened(store) as db:
         record = db.run(run_id)
         config = record.config
         space = get_space(config["space"])
         history = [Evaluation.from_record(space, r) for r in db.evaluation_records(run_id)]
-        if record.status == "finished" and len(history) >= config["budget"]:
-            return SearchResult(run_id, config, history, record.status)
+        if budget is not None:
+            new_budget = _budget(budget)
+            if new_budget < len(history):
+                raise InvalidOption(f"run {run_id} already has {len(history)} evaluations; budget {new_budget} is less")
+            if new_budget != config["budget"]:
+                config = {**config, "budget": new_budget}
+                db.set_budget(run_id, config)
+        if len(history) >= config["budget"]:
+            if record.status != "finished":
+                db.set_status(run_id, "finished")
+            return SearchResult(run_id, config, history, "finished")
         searcher, oracle = _build(config)
         try:
             searcher.load_state_dict(record.searcher_state["searcher"])
@@ -140,6 +164,8 @@ def resume_search(
         if searcher.n_told != len(history) or searcher.pending:
             raise StoreError(f"run {run_id} in {db.path}: its state does not match its {len(history)} evaluations")
         db.set_status(run_id, "running")
+        if on_start is not None:
+            on_start(run_id)
         return _go(db, run_id, config, searcher, oracle, history, on_evaluation)
 
 
@@ -174,7 +200,9 @@ def _go(
         while len(history) < config["budget"]:
             [arch] = searcher.ask(1)
             info = searcher.info(arch)
-            evaluation = replace(oracle.query(arch), extra=info)
+            answer = oracle.query(arch)
+            # the oracle's fields (params, ...) and then the algorithm's (phase, parent, ...)
+            evaluation = replace(answer, extra={**answer.extra, **info})
             searcher.tell(evaluation)
             if db is not None:
                 db.add_evaluation(run_id, len(history), evaluation, _state(searcher, oracle))
@@ -198,7 +226,13 @@ def _build(config: dict[str, Any]) -> tuple[Searcher, Any]:
     from archpred.search.registry import make_searcher
 
     searcher_seq, oracle_seq = np.random.SeedSequence(config["seed"]).spawn(2)
-    oracle = make_oracle(config["oracle"], config["space"], config["dataset"], np.random.default_rng(oracle_seq))
+    oracle = make_oracle(
+        config["oracle"],
+        config["space"],
+        config["dataset"],
+        np.random.default_rng(oracle_seq),
+        **config.get("oracle_options", {}),
+    )
     searcher = make_searcher(
         config["algorithm"],
         oracle.space,

@@ -191,6 +191,14 @@ class RunStore:
                 (_dump(state), idx + 1, row[-1], run_id),
             )
 
+    def set_budget(self, run_id: int, config: dict[str, Any]) -> None:
+        """Store a run's config with a new ``budget`` (``resume_search(..., budget=)``)."""
+        with self._write():
+            self._db.execute(
+                "UPDATE runs SET config = ?, budget = ?, updated = ? WHERE run_id = ?",
+                (_dump(config), int(config["budget"]), time.time(), run_id),
+            )
+
     def set_status(self, run_id: int, status: str) -> None:
         """Mark a run ``running``, ``stopped``, ``finished`` or ``failed``."""
         if status not in STATUSES:

@@ -39,7 +39,9 @@ def test_search_writes_the_store_and_prints_the_best(tmp_path, capsys):
     # the test accuracy is known only with the shared NB-201 file (a fresh machine has none)
     test = "" if best.test_acc is None else f" test {100 * best.test_acc:.2f}%"
     assert out.splitlines() == [f"run 1 (finished): best {best.key} val {100 * best.val_acc:.2f}%{test}"]
-    assert [line.split("]")[0] for line in err.splitlines()] == [f"[{i}/8" for i in range(1, 9)]
+    lines = err.splitlines()
+    assert lines[0] == f"running run 1 of {path} at 0/8"  # the id first: an interrupted run can be resumed
+    assert [line.split("]")[0] for line in lines[1:]] == [f"[{i}/8" for i in range(1, 9)]
 
 
 def test_quiet_prints_no_progress(tmp_path, capsys):
@@ -130,3 +132,31 @@ def test_missing_or_corrupt_store_is_one_line_and_exit_2(tmp_path, capsys, argv)
 
 def test_help_names_every_algorithm():
     assert ALGORITHMS_HELP.split(", ") == list(SEARCHERS)
+
+
+def test_resume_with_a_larger_budget_extends_a_finished_run(store, capsys):
+    assert main(["search", "--resume", "1", "--store", str(store), "--budget", "12", "--quiet"]) == 0
+    extended = load_run(store, 1)
+    assert (extended.status, len(extended.history), extended.config["budget"]) == ("finished", 12, 12)
+    # the extended run is the run a budget of 12 would have made
+    assert extended.history == run_search("nb201", "evolution", 12, 1, options=EVOLUTION).history
+    assert main(["search", "--resume", "1", "--store", str(store), "--budget", "5"]) == 2
+    assert "already has 12 evaluations" in capsys.readouterr().err
+
+
+def test_ctrl_c_names_the_run_to_resume(tmp_path, capsys, monkeypatch):
+    from archpred.cli import search as cli_search
+
+    calls = []
+
+    def interrupt_at_3(self, evaluation) -> None:
+        calls.append(evaluation)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli_search.Progress, "__call__", interrupt_at_3)
+    path = tmp_path / "runs.db"
+    assert main(search(path, *SMALL)) == 130
+    err = capsys.readouterr().err
+    assert f"continue it with: --resume 1 --store {path}" in err
+    assert load_run(path, 1).status == "stopped" and len(load_run(path, 1).history) == 3

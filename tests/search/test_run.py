@@ -125,6 +125,7 @@ def test_result_best_and_incumbents():
         "oracle": "table",
         "dataset": "cifar10",
         "options": {},
+        "oracle_options": {},
     }
     first = result.history[0]
     assert first.extra == {"phase": "random"} and first.cost > 0 and 0 < first.mean_val_acc < 1

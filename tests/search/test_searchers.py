@@ -163,7 +163,7 @@ def test_unknown_names_and_bad_options_are_one_line_errors(rng):
 
 def test_searcher_options_lists_defaults():
     assert searcher_options("evolution") == {"population_size": 50, "sample_size": 10, "max_tries": 100}
-    assert set(SEARCHERS) == {"random", "evolution", "local"}
+    assert {"random", "evolution", "local"} <= set(SEARCHERS)
 
 
 def test_telling_a_result_twice_is_refused():
