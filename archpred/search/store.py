@@ -11,11 +11,20 @@ evaluation (a process kill alone only needs ``NORMAL``). Several processes may w
 
 Only stdlib ``sqlite3`` and JSON: no pickles, so opening a foreign file is safe, and a file
 that is not a run store is refused with a one-line ``StoreError``.
+
+Liveness: a run records the process running it (pid, host and, on Linux, the process's start
+time, so a recycled pid is not mistaken for it) when it is created and each time it is
+resumed. A reader on the same host can then tell a live run from one whose process died
+without a word (``kill -9``, a crash, a reboot): ``RunRecord.status`` is ``killed`` for a
+``running`` run whose process is gone. Version-1 files (before liveness) gain the columns when
+first opened.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import socket
 import sqlite3
 import time
 from dataclasses import dataclass
@@ -26,8 +35,9 @@ from archpred.errors import CheckpointError, InvalidOption
 from archpred.search.base import Evaluation
 
 APPLICATION_ID = 0x41505352  # "APSR": marks a file as an archpred search run store
-SCHEMA_VERSION = 1
-STATUSES = ("running", "stopped", "finished", "failed")
+SCHEMA_VERSION = 2
+STATUSES = ("running", "stopped", "finished", "failed")  # what a run writes
+KILLED = "killed"  # what a reader sees for a "running" run whose process is gone
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -40,7 +50,10 @@ CREATE TABLE IF NOT EXISTS runs (
     versions TEXT NOT NULL,
     searcher_state TEXT NOT NULL,
     progress INTEGER NOT NULL DEFAULT 0,
-    budget INTEGER NOT NULL
+    budget INTEGER NOT NULL,
+    pid INTEGER,
+    host TEXT,
+    proc_start TEXT
 );
 CREATE TABLE IF NOT EXISTS evaluations (
     run_id INTEGER NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE,
@@ -59,6 +72,25 @@ CREATE TABLE IF NOT EXISTS evaluations (
 );
 """
 
+# Version 1 -> 2: the process running a run (liveness).
+_MIGRATE_1 = (
+    "ALTER TABLE runs ADD COLUMN pid INTEGER",
+    "ALTER TABLE runs ADD COLUMN host TEXT",
+    "ALTER TABLE runs ADD COLUMN proc_start TEXT",
+)
+_RUN_COLUMNS = (
+    "run_id, created, updated, status, config, seed, versions, searcher_state, progress, budget, pid, host, proc_start"
+)
+
+
+def default_path(create: bool = False) -> Path:
+    """The run store the CLI and the app use when none is given:
+    ``$ARCHPRED_CACHE_DIR/search/runs.db`` (default ``~/.cache/archpred``); ``create`` makes
+    its folder."""
+    from archpred.paths import cache_dir
+
+    return cache_dir("search", create=create) / "runs.db"
+
 
 class StoreError(CheckpointError):
     """A run store file that is corrupt, foreign or of another version, or a conflicting write."""
@@ -71,13 +103,20 @@ class RunRecord:
     Attributes:
         run_id: the run's number in this store.
         created, updated: Unix times of creation and of the last committed evaluation.
-        status: ``running`` (or killed while running), ``stopped``, ``finished``, ``failed``.
+        status: ``running``, ``stopped``, ``finished``, ``failed``, or ``killed``: recorded as
+            ``running`` but its process is gone (derived when read; ``recorded_status`` is
+            what the file says).
         config: what ``run_search`` was asked (space, algorithm, budget, seed, oracle, ...).
         seed: the run's seed.
         versions: package versions the run was made with.
         searcher_state: ``{"searcher": ..., "oracle": ...}`` after the last evaluation.
         progress: evaluations committed.
         budget: evaluations asked for.
+        pid, host: the process that runs (or last ran) the run; ``None`` for runs of
+            version-1 files.
+        alive: whether that process still runs: ``None`` where it cannot be told (another
+            host, or no process recorded).
+        recorded_status: the status as stored.
     """
 
     run_id: int
@@ -90,6 +129,10 @@ class RunRecord:
     searcher_state: dict[str, Any]
     progress: int
     budget: int
+    pid: int | None = None
+    host: str | None = None
+    alive: bool | None = None
+    recorded_status: str = ""
 
 
 class RunStore:
@@ -126,9 +169,10 @@ class RunStore:
         tables = db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
         if app_id != APPLICATION_ID and (tables or app_id):
             raise StoreError(f"{self.path} is an SQLite file but not an archpred run store")
+        version = None
         if app_id == APPLICATION_ID:
             version = db.execute("PRAGMA user_version").fetchone()[0]
-            if version != SCHEMA_VERSION:
+            if version not in (1, SCHEMA_VERSION):
                 raise StoreError(
                     f"{self.path} is a run store of version {version}; this archpred reads {SCHEMA_VERSION}"
                 )
@@ -140,6 +184,17 @@ class RunStore:
                 f"BEGIN IMMEDIATE; {_SCHEMA} PRAGMA application_id={APPLICATION_ID};"
                 f" PRAGMA user_version={SCHEMA_VERSION}; COMMIT;"
             )
+        elif version == 1:
+            self._migrate_from_1()
+
+    def _migrate_from_1(self) -> None:
+        """Add the liveness columns to a version-1 file (once: another process may have
+        migrated it while this one waited for the lock)."""
+        with self._write():
+            if self._db.execute("PRAGMA user_version").fetchone()[0] == 1:
+                for statement in _MIGRATE_1:
+                    self._db.execute(statement)
+                self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
     # -- lifetime -------------------------------------------------------------------------
     def close(self) -> None:
@@ -153,14 +208,17 @@ class RunStore:
 
     # -- writes ---------------------------------------------------------------------------
     def create_run(self, config: dict[str, Any], seed: int, versions: dict[str, Any], state: dict[str, Any]) -> int:
-        """A new run (status ``running``, no evaluations); returns its ``run_id``."""
+        """A new run (status ``running``, no evaluations, run by this process); returns its ``run_id``."""
         now = time.time()
         with self._write():
             cur = self._db.execute(
-                "INSERT INTO runs (created, updated, status, config, seed, versions, searcher_state, progress, budget)"
-                " VALUES (?, ?, 'running', ?, ?, ?, ?, 0, ?)",
-                (now, now, _dump(config), int(seed), _dump(versions), _dump(state), int(config["budget"])),
-            )
+                "INSERT INTO runs (created, updated, status, config, seed, versions, searcher_state, progress, budget,"
+                " pid, host, proc_start) VALUES (?, ?, 'running', ?, ?, ?, ?, 0, ?, ?, ?, ?)",
+                (
+                    now, now, _dump(config), int(seed), _dump(versions), _dump(state), int(config["budget"]),
+                    *this_process(),
+                ),
+            )  # fmt: skip
         return int(cur.lastrowid)
 
     def add_evaluation(self, run_id: int, idx: int, evaluation: Evaluation, state: dict[str, Any]) -> None:
@@ -200,11 +258,20 @@ class RunStore:
             )
 
     def set_status(self, run_id: int, status: str) -> None:
-        """Mark a run ``running``, ``stopped``, ``finished`` or ``failed``."""
+        """Mark a run ``running`` (by this process: a resume records its pid and host),
+        ``stopped``, ``finished`` or ``failed``."""
         if status not in STATUSES:
             raise InvalidOption(f"unknown run status {status!r}; choose from {', '.join(STATUSES)}")
         with self._write():
-            self._db.execute("UPDATE runs SET status = ?, updated = ? WHERE run_id = ?", (status, time.time(), run_id))
+            if status == "running":
+                self._db.execute(
+                    "UPDATE runs SET status = ?, updated = ?, pid = ?, host = ?, proc_start = ? WHERE run_id = ?",
+                    (status, time.time(), *this_process(), run_id),
+                )
+            else:
+                self._db.execute(
+                    "UPDATE runs SET status = ?, updated = ? WHERE run_id = ?", (status, time.time(), run_id)
+                )
 
     def _write(self) -> _Transaction:
         return _Transaction(self._db, self.path)
@@ -212,24 +279,25 @@ class RunStore:
     # -- reads ----------------------------------------------------------------------------
     def run(self, run_id: int) -> RunRecord:
         """One run's record; an unknown id is an ``InvalidOption``."""
-        rows = self._read("SELECT * FROM runs WHERE run_id = ?", (int(run_id),))
+        rows = self._read(f"SELECT {_RUN_COLUMNS} FROM runs WHERE run_id = ?", (int(run_id),))
         if not rows:
             raise InvalidOption(f"no run {run_id} in {self.path}")
         return self._record(rows[0])
 
     def runs(self) -> list[RunRecord]:
         """Every run, oldest first."""
-        return [self._record(r) for r in self._read("SELECT * FROM runs ORDER BY run_id")]
+        return [self._record(r) for r in self._read(f"SELECT {_RUN_COLUMNS} FROM runs ORDER BY run_id")]
 
     def evaluation_records(self, run_id: int) -> list[dict[str, Any]]:
-        """A run's evaluations in order, as ``Evaluation.to_record`` dicts plus ``idx``."""
+        """A run's evaluations in order, as ``Evaluation.to_record`` dicts plus ``idx`` and
+        ``finished`` (the Unix time it was committed: progress rates, ETAs)."""
         rows = self._read(
-            "SELECT idx, key, arch, val_acc, mean_val_acc, test_acc, cost, time, extra"
+            "SELECT idx, key, arch, val_acc, mean_val_acc, test_acc, cost, time, extra, finished"
             " FROM evaluations WHERE run_id = ? ORDER BY idx",
             (int(run_id),),
         )
         out = []
-        for idx, key, arch, val, mean, test, cost, secs, extra in rows:
+        for idx, key, arch, val, mean, test, cost, secs, extra, finished in rows:
             out.append(
                 {
                     "idx": idx,
@@ -241,6 +309,7 @@ class RunStore:
                     "cost": cost,
                     "time": secs,
                     "extra": self._load(extra),
+                    "finished": finished,
                 }
             )
         if [r["idx"] for r in out] != list(range(len(out))):
@@ -254,10 +323,12 @@ class RunStore:
             raise StoreError(f"cannot read run store {self.path}: {err}") from None
 
     def _record(self, row: tuple) -> RunRecord:
-        run_id, created, updated, status, config, seed, versions, state, progress, budget = row
+        run_id, created, updated, status, config, seed, versions, state, progress, budget, pid, host, start = row
+        alive = process_alive(pid, host, start)
+        shown = KILLED if status == "running" and alive is False else status
         return RunRecord(
-            run_id, created, updated, status, self._load(config), seed, self._load(versions), self._load(state),
-            progress, budget,
+            run_id, created, updated, shown, self._load(config), seed, self._load(versions), self._load(state),
+            progress, budget, pid, host, alive, status,
         )  # fmt: skip
 
     def _load(self, text: str) -> Any:
@@ -293,3 +364,48 @@ class _Transaction:
 
 def _dump(value: Any) -> str:
     return json.dumps(value, allow_nan=False)
+
+
+# -- liveness ---------------------------------------------------------------------------------
+def this_process() -> tuple[int, str, str | None]:
+    """``(pid, host, start)`` of the calling process, as a run records it."""
+    pid = os.getpid()
+    return pid, socket.gethostname(), _start_time(pid)
+
+
+def process_alive(pid: int | None, host: str | None, start: str | None) -> bool | None:
+    """Whether the process a run recorded still runs: ``False`` when it is gone (or is a
+    zombie, or its pid now belongs to a process started at another time), ``None`` where this
+    process cannot tell (no process recorded, or another host)."""
+    if pid is None or host is None or host != socket.gethostname():
+        return None
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # it exists, under another user
+    stat = _proc_stat(pid)
+    if stat is None:  # ended just now, or no /proc to ask (macOS): then os.kill's answer stands
+        return not Path("/proc/self/stat").exists()
+    state, started = stat
+    if state in ("Z", "X"):  # exited, not yet reaped by its parent
+        return False
+    return start is None or started == start
+
+
+def _start_time(pid: int) -> str | None:
+    stat = _proc_stat(pid)
+    return None if stat is None else stat[1]
+
+
+def _proc_stat(pid: int) -> tuple[str, str] | None:
+    """``(state, start time in clock ticks since boot)`` from ``/proc/PID/stat`` (Linux), else ``None``."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = text[text.rfind(")") + 2 :].split()  # the name, in parentheses, may hold spaces
+    return (fields[0], fields[19]) if len(fields) > 19 else None
