@@ -14,7 +14,16 @@ from archpred.vae import VAE_KINDS, VAE_SPACES
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("bench", help="benchmarks and paper reproductions (write reports)")
     bsub = p.add_subparsers(dest="bench_command", metavar="NAME", required=True)
-    for add in (_add_data, _add_predictors, _add_vae, _add_networks, _add_app, _add_screenshots, _add_walk_radius):
+    for add in (
+        _add_data,
+        _add_predictors,
+        _add_vae,
+        _add_networks,
+        _add_app,
+        _add_screenshots,
+        _add_walk_radius,
+        _add_search,
+    ):
         add(bsub)
 
 
@@ -247,4 +256,53 @@ def cmd_app(args: argparse.Namespace) -> int:
         command=given_command(args),
     )
     run_app(quick(config) if args.quick else config)
+    return 0
+
+
+# -- bench search ---------------------------------------------------------------------------------
+def _add_search(bsub: argparse._SubParsersAction) -> None:
+    from archpred.bench.search import SETTINGS
+
+    p = bsub.add_parser("search", help="every search algorithm on the benchmark tables, many seeds (resumable)")
+    p.add_argument("--settings", default=",".join(SETTINGS), help=f"comma list of {', '.join(SETTINGS)}")
+    p.add_argument("--algorithms", default="", help="comma list (default: every registered algorithm)")
+    p.add_argument("--seeds", type=int, default=50, help="runs per setting and algorithm (default 50)")
+    p.add_argument(
+        "--seeds-for", action="append", default=[], metavar="ALGORITHM=N", help="fewer seeds for a slow algorithm"
+    )
+    p.add_argument("--budget", type=int, default=300, help="queries per run (default 300)")
+    p.add_argument("--set", action="append", default=[], metavar="ALGORITHM.KEY=VALUE", help="a searcher option")
+    p.add_argument("--store", type=Path, default=None, help="run store (default $ARCHPRED_CACHE_DIR/bench/search.db)")
+    p.add_argument("--out", type=Path, default=Path("reports/search/search"), help="report path without suffix")
+    p.add_argument("--workers", type=int, default=1, help="processes running runs at once (default 1)")
+    add_runtime(p, threads=1)
+    p.set_defaults(func=cmd_search)
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from archpred.bench.search import SearchBenchConfig, run_search_bench
+    from archpred.cli.common import parse_key_values
+
+    options: dict[str, dict] = {}
+    for key, value in parse_key_values(args.set, "--set").items():
+        algorithm, _, name = key.partition(".")
+        algorithm = algorithm.replace("_", "-")  # parse_key_values made field names of the keys
+        if not name:
+            raise ValueError(f"--set {key}=...: write ALGORITHM.KEY=VALUE, e.g. evolution.population_size=20")
+        options.setdefault(algorithm, {})[name] = value
+    seeds_for = {k.replace("_", "-"): int(v) for k, v in parse_key_values(args.seeds_for, "--seeds-for").items()}
+    extra = {} if args.store is None else {"store": args.store}
+    config = SearchBenchConfig(
+        settings=_split(args.settings),
+        algorithms=_split(args.algorithms),
+        seeds=args.seeds,
+        budget=args.budget,
+        seeds_by_algorithm=seeds_for,
+        options=options,
+        out=args.out,
+        workers=args.workers,
+        command=given_command(args),
+        **extra,
+    )
+    run_search_bench(config)
     return 0
