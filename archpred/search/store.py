@@ -288,6 +288,11 @@ class RunStore:
         """Every run, oldest first."""
         return [self._record(r) for r in self._read(f"SELECT {_RUN_COLUMNS} FROM runs ORDER BY run_id")]
 
+    def best_val_accs(self) -> dict[int, float]:
+        """Each run's best validation accuracy so far (runs without evaluations left out), in
+        one query: lists of runs need no run's evaluations."""
+        return {int(r): float(v) for r, v in self._read("SELECT run_id, max(val_acc) FROM evaluations GROUP BY run_id")}
+
     def evaluation_records(self, run_id: int) -> list[dict[str, Any]]:
         """A run's evaluations in order, as ``Evaluation.to_record`` dicts plus ``idx`` and
         ``finished`` (the Unix time it was committed: progress rates, ETAs)."""

@@ -57,7 +57,7 @@ def launch(
     algorithm: str,
     budget: int,
     seed: int,
-    dataset: str = "cifar10",
+    dataset: str | None = None,
     options: dict[str, Any] | None = None,
     oracle: str = "table",
     oracle_options: dict[str, Any] | None = None,
@@ -67,14 +67,16 @@ def launch(
 ) -> LaunchedRun:
     """Start a new search in its own process; return once its run is in ``store``.
 
-    The arguments are ``run_search``'s (``device`` and ``threads`` the command line's); the
-    run is the one the command ``python -m archpred search`` would make with them.
+    The arguments are ``run_search``'s (``dataset=None``: the oracle's default; ``device`` and
+    ``threads`` the command line's); the run is the one ``python -m archpred search`` makes
+    with them.
     """
     path = store_path(store)
     args = [
-        "search", "--space", space, "--dataset", dataset, "--algorithm", algorithm, "--budget", str(int(budget)),
-        "--seed", str(int(seed)), "--oracle", oracle,
+        "search", "--space", space, "--algorithm", algorithm, "--budget", str(int(budget)), "--seed", str(int(seed)),
+        "--oracle", oracle,
     ]  # fmt: skip
+    args += [] if dataset is None else ["--dataset", str(dataset)]
     args += _pairs("--set", options) + _pairs("--oracle-set", oracle_options)
     with RunStore(path) as db:  # a foreign file or a folder is refused here, before any process
         last = max((r.run_id for r in db.runs()), default=0)
