@@ -11,12 +11,21 @@ import json
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
 from archpred.errors import InvalidArchitecture
 from archpred.spaces.hashing import graph_hash
+
+# Searches hash the same cells again and again (a parent before each mutation, the child twice):
+# cells are immutable tuples, so their hashes are memoised (64k entries, ~10 MB at most).
+
+
+@lru_cache(maxsize=1 << 16)
+def _cached_hash(adjacency: tuple[tuple[int, ...], ...], labels: tuple[int, ...]) -> str:
+    return graph_hash(adjacency, labels)
 
 if TYPE_CHECKING:  # torch and PyG load on first use, so the CLI starts fast
     from torch_geometric.data import Data
@@ -176,7 +185,7 @@ class SearchSpace(ABC):
 
     def hash(self, arch: Architecture) -> str:
         """An isomorphism-invariant id (the WL md5 fingerprint of NAS-Bench-101)."""
-        return graph_hash(arch.adjacency, self.labels(arch))
+        return _cached_hash(arch.adjacency, tuple(self.labels(arch)))
 
     def key(self, arch: Architecture) -> str:
         """The id a benchmark table uses for this architecture (default: ``hash``)."""
