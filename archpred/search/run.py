@@ -6,6 +6,13 @@ state of the searcher and of the oracle after it. The searcher and the oracle dr
 generators spawned from the run's seed, so a run is reproducible from ``seed`` alone, and a
 resumed run (after Stop, an exception or ``kill -9``) produces exactly the history an
 uninterrupted run with the same seed would have.
+
+With ``workers > 1`` (or ``executor="ray"``) up to ``workers`` queries run at once
+(``archpred.search.executor``): each result is told and committed the moment it finishes, so the
+history is in completion order. The queries in flight are in the searcher's saved state (its
+pending asks) with their seeds, so a resumed run evaluates them again with the same seeds:
+nothing finished is lost and nothing is evaluated twice. ``workers=1`` on the local executor is
+the sequential loop above, exactly.
 """
 
 from __future__ import annotations
@@ -21,6 +28,8 @@ import numpy as np
 
 from archpred.errors import InvalidOption
 from archpred.search.base import Evaluation, Searcher
+from archpred.search.executor import check_executor
+from archpred.search.oracles import oracle_dataset
 from archpred.search.store import RunRecord, RunStore, StoreError
 from archpred.spaces import SearchSpace, get_space
 
@@ -79,38 +88,55 @@ def run_search(
     budget: int,
     seed: int,
     oracle: str = "table",
-    dataset: str = "cifar10",
+    dataset: str | None = None,
     store: StoreLike | None = None,
     options: dict[str, Any] | None = None,
     on_evaluation: Callable[[Evaluation], None] | None = None,
     oracle_options: dict[str, Any] | None = None,
     on_start: Callable[[int | None], None] | None = None,
+    executor: str = "local",
+    workers: int = 1,
+    executor_options: dict[str, Any] | None = None,
 ) -> SearchResult:
     """Search ``space`` with ``algorithm`` for ``budget`` queries.
 
     Args:
-        space: ``nb201`` or ``nb101`` (NB-101: the 20,001 labelled cells only).
+        space: table oracle: ``nb201`` or ``nb101`` (NB-101: the 20,001 labelled cells only);
+            train and predictor oracles: any space with a network or a saved predictor.
         algorithm: one of ``SEARCHERS``; ``options`` are its knobs (``searcher_options``).
         budget: queries (distinct cells) to evaluate.
         seed: the only source of randomness (searcher and oracle generators spawn from it).
-        oracle: ``table`` (benchmark lookup); ``oracle_options`` are its knobs.
-        dataset: NB-201: ``cifar10``, ``cifar100``, ``imagenet16-120``; NB-101: ``cifar10``.
+        oracle: ``table`` (benchmark lookup), ``train`` (real training) or ``predictor`` (a saved
+            predictor's estimate, labelled as predicted); ``oracle_options`` are its knobs
+            (``oracle_options(name)`` lists them).
+        dataset: what cells are evaluated on; ``None``: the oracle's default. Table: NB-201
+            ``cifar10`` (default), ``cifar100``, ``imagenet16-120``; NB-101 ``cifar10``. Train:
+            ``digits`` (default), ``npz:PATH``, ``cifar10:DIR`` or ``cifar10`` (the batches in
+            the data folder). Predictor: a label (default ``cifar10``).
         store: a run store (path or ``RunStore``) to commit each evaluation to, or ``None``.
         on_evaluation: called with each evaluation once it is committed (progress, Stop: raise
             in it to stop the run, which is then ``stopped`` and can be resumed).
         on_start: called with the run id once the run is in the store (before the first query),
             so a caller can say which run to resume if it is interrupted.
+        executor: ``local`` (a process pool) or ``ray`` (Ray tasks on a cluster).
+        workers: queries in flight at once; 1 on ``local`` is the sequential loop.
+        executor_options: for ``ray``: ``ray_address`` (default ``auto`` where ``RAY_ADDRESS`` is
+            set, else a local instance) and ``gpus_per_task`` (default 0).
     """
     name = space if isinstance(space, str) else space.name
+    executor_options = check_executor(executor, workers, executor_options)
     config = {
         "space": name,
         "algorithm": algorithm,
         "budget": _budget(budget),
         "seed": _seed(seed),
         "oracle": oracle,
-        "dataset": str(dataset).lower(),
+        "dataset": oracle_dataset(oracle, dataset),
         "options": dict(options or {}),
         "oracle_options": dict(oracle_options or {}),
+        "executor": executor,
+        "workers": int(workers),
+        "executor_options": executor_options,
     }
     searcher, oracle_ = _build(config)
     if config["budget"] > len(oracle_):
@@ -161,12 +187,14 @@ def resume_search(
             oracle.load_state_dict(record.searcher_state["oracle"])
         except (KeyError, TypeError) as err:
             raise StoreError(f"run {run_id} in {db.path} has an unreadable searcher state ({err})") from None
-        if searcher.n_told != len(history) or searcher.pending:
+        # pending asks (queries in flight when a parallel run stopped) are evaluated again
+        if searcher.n_told != len(history):
             raise StoreError(f"run {run_id} in {db.path}: its state does not match its {len(history)} evaluations")
         db.set_status(run_id, "running")
         if on_start is not None:
             on_start(run_id)
-        return _go(db, run_id, config, searcher, oracle, history, on_evaluation)
+        seeds = dict(record.searcher_state.get("seeds") or {})
+        return _go(db, run_id, config, searcher, oracle, history, on_evaluation, seeds)
 
 
 def load_run(store: StoreLike, run_id: int) -> SearchResult:
@@ -193,22 +221,15 @@ def _go(
     oracle: Any,
     history: list[Evaluation],
     on_evaluation: Callable[[Evaluation], None] | None,
+    seeds: dict[str, int] | None = None,
 ) -> SearchResult:
     """Ask, evaluate, tell, commit, until the budget is spent; a run cut short by an exception
     (Stop, Ctrl-C, a bug) is marked ``stopped`` and can be resumed."""
     try:
-        while len(history) < config["budget"]:
-            [arch] = searcher.ask(1)
-            info = searcher.info(arch)
-            answer = oracle.query(arch)
-            # the oracle's fields (params, ...) and then the algorithm's (phase, parent, ...)
-            evaluation = replace(answer, extra={**answer.extra, **info})
-            searcher.tell(evaluation)
-            if db is not None:
-                db.add_evaluation(run_id, len(history), evaluation, _state(searcher, oracle))
-            history.append(evaluation)
-            if on_evaluation is not None:
-                on_evaluation(evaluation)
+        if config.get("executor", "local") == "local" and config.get("workers", 1) == 1:
+            _sequential(db, run_id, config, searcher, oracle, history, on_evaluation, seeds or {})
+        else:
+            _parallel(db, run_id, config, searcher, oracle, history, on_evaluation, seeds or {})
     except BaseException as err:
         # a StoreError here means another process writes this run: its status is not ours
         if db is not None and not isinstance(err, StoreError):
@@ -218,6 +239,86 @@ def _go(
     if db is not None:
         db.set_status(run_id, "finished")
     return SearchResult(run_id, config, history, "finished")
+
+
+def _sequential(
+    db: RunStore | None,
+    run_id: int | None,
+    config: dict[str, Any],
+    searcher: Searcher,
+    oracle: Any,
+    history: list[Evaluation],
+    on_evaluation: Callable[[Evaluation], None] | None,
+    seeds: dict[str, int],
+) -> None:
+    """One query at a time, in this process (pending asks of a parallel run first)."""
+    space = oracle.space
+    while len(history) < config["budget"]:
+        pending = searcher.pending
+        arch = pending[0] if pending else searcher.ask(1)[0]
+        key = space.key(arch)
+        info = searcher.info(key)
+        answer = oracle.query(arch, seed=seeds.pop(key, None))
+        # the oracle's fields (params, ...) and then the algorithm's (phase, parent, ...)
+        _commit(db, run_id, searcher, oracle, history, replace(answer, extra={**answer.extra, **info}), {})
+        if on_evaluation is not None:
+            on_evaluation(history[-1])
+
+
+def _parallel(
+    db: RunStore | None,
+    run_id: int | None,
+    config: dict[str, Any],
+    searcher: Searcher,
+    oracle: Any,
+    history: list[Evaluation],
+    on_evaluation: Callable[[Evaluation], None] | None,
+    seeds: dict[str, int],
+) -> None:
+    """Up to ``workers`` queries in flight; each result told and committed as it arrives."""
+    from archpred.search.executor import Job, OracleSpec, open_pool
+
+    space, budget = oracle.space, config["budget"]
+    spec = OracleSpec(config["oracle"], config["space"], config["dataset"], config.get("oracle_options", {}))
+    inflight: dict[str, int] = {}  # key -> seed of every query submitted and not yet told
+
+    def submit(pool: Any, arch: Any) -> None:
+        key = space.key(arch)
+        seed = seeds.pop(key, None)
+        inflight[key] = oracle.draw_seed() if seed is None else seed
+        pool.submit(Job(key, arch.to_dict(), inflight[key], searcher.info(key)))
+
+    with open_pool(config["executor"], config["workers"], spec, config.get("executor_options") or {}) as pool:
+        for arch in searcher.pending:  # in flight when the run stopped: evaluated again, same seed
+            if len(history) + len(inflight) < budget:
+                submit(pool, arch)
+        while len(history) < budget:
+            while len(pool) < config["workers"] and len(history) + len(inflight) < budget:
+                submit(pool, searcher.ask(1)[0])
+            job, record = pool.next_done()
+            answer = Evaluation.from_record(space, record)
+            del inflight[job.key]
+            evaluation = replace(answer, extra={**answer.extra, **job.info})
+            _commit(db, run_id, searcher, oracle, history, evaluation, inflight)
+            if on_evaluation is not None:
+                on_evaluation(evaluation)
+
+
+def _commit(
+    db: RunStore | None,
+    run_id: int | None,
+    searcher: Searcher,
+    oracle: Any,
+    history: list[Evaluation],
+    evaluation: Evaluation,
+    inflight: dict[str, int],
+) -> None:
+    """Tell the searcher, then store the evaluation with the state after it (and the seeds of
+    the queries still in flight) in one transaction."""
+    searcher.tell(evaluation)
+    if db is not None:
+        db.add_evaluation(run_id, len(history), evaluation, _state(searcher, oracle, inflight))
+    history.append(evaluation)
 
 
 def _build(config: dict[str, Any]) -> tuple[Searcher, Any]:
@@ -243,8 +344,11 @@ def _build(config: dict[str, Any]) -> tuple[Searcher, Any]:
     return searcher, oracle
 
 
-def _state(searcher: Searcher, oracle: Any) -> dict[str, Any]:
-    return {"searcher": searcher.state_dict(), "oracle": oracle.state_dict()}
+def _state(searcher: Searcher, oracle: Any, inflight: dict[str, int] | None = None) -> dict[str, Any]:
+    state = {"searcher": searcher.state_dict(), "oracle": oracle.state_dict()}
+    if inflight:
+        state["seeds"] = dict(inflight)
+    return state
 
 
 @contextmanager

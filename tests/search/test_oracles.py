@@ -1,13 +1,17 @@
-"""Table oracles on the real benchmarks: what a query returns, and the optimum the issue quotes."""
+"""Oracles: the benchmark tables (what a query returns, the optimum the issue quotes), real
+training on digits, a shipped predictor, and bad options as one line."""
 
 from __future__ import annotations
+
+import re
 
 import numpy as np
 import pytest
 
 from archpred.data.loaders import nb201_table
 from archpred.errors import InvalidArchitecture, InvalidOption
-from archpred.paths import data_dir
+from archpred.paths import PROJECT_ROOT, data_dir
+from archpred.predictors.store import SHIPPED_DIR
 from archpred.search.oracles import TableOracle
 from archpred.spaces import get_space
 
@@ -72,3 +76,85 @@ def test_nb101_only_table_cells(nb101_data):
 def test_bad_benchmark_or_dataset_is_one_line(bench, dataset):
     with pytest.raises(InvalidOption, match="choose from"):
         TableOracle(bench, dataset)
+
+
+# -- the train oracle: real training on digits, tiny --------------------------------------------
+TINY_TRAIN = {"epochs": 1, "width": 4, "depth": 1, "device": "cpu"}
+
+
+@pytest.fixture
+def one_torch_thread():
+    """One torch thread while the test trains (what the CLI's --threads 1 does): on a shared,
+    busy machine torch's default thread pool makes a one-second epoch take tens of seconds."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.mark.usefixtures("one_torch_thread")
+def test_train_oracle_trains_the_cell_on_digits_and_reruns_reproduce():
+    """A query trains the cell's network: validation and test accuracy of the trained network,
+    training seconds as cost, the seed drawn from the oracle's rng (so a rerun is the same)."""
+    from archpred.search.oracles import TrainOracle
+
+    arch = NB201.parse(BEST_C10)
+    oracle = TrainOracle("nb201", "digits", np.random.default_rng(0), **TINY_TRAIN)
+    assert oracle.candidates() is None and len(oracle) == 15_625 and oracle.contains(arch)
+    ev = oracle.query(arch)
+    seed = int(np.random.default_rng(0).integers(2**31 - 1))
+    assert ev.key == BEST_C10 and ev.extra["seed"] == seed and ev.extra["epochs"] == 1
+    assert ev.extra["params"] > 0 and ev.cost > 0 and ev.test_acc is not None
+    assert 0.2 < ev.val_acc <= 1 and ev.mean_val_acc == ev.val_acc  # digits: chance is 0.1
+    again = TrainOracle("nb201", "digits", np.random.default_rng(99), **TINY_TRAIN).query(arch, seed=seed)
+    assert (again.val_acc, again.test_acc, again.extra) == (ev.val_acc, ev.test_acc, ev.extra)
+    assert "digits" in oracle.label and "1 epoch" in oracle.label
+
+
+# -- the predictor oracle: a shipped model -------------------------------------------------------
+def test_predictor_oracle_answers_with_a_shipped_model_labelled_as_predicted():
+    from archpred.predictors import load_predictor
+    from archpred.search.oracles import PredictorOracle
+
+    oracle = PredictorOracle("nb201", model="nb201-gnn", device="cpu")
+    archs = [NB201.sample(np.random.default_rng(i)) for i in range(3)]
+    answers = [oracle.query(a) for a in archs]
+    expected = load_predictor(str(SHIPPED_DIR / "nb201-gnn.pt"), device="cpu").predict(archs)
+    assert [e.val_acc for e in answers] == pytest.approx(list(expected))
+    assert all(e.test_acc is None and e.cost == 0 and e.mean_val_acc == e.val_acc for e in answers)
+    assert answers[0].extra == {"predicted": True, "predictor": "nb201-gnn"}
+    assert "predicted" in oracle.label and len(oracle) == 15_625
+    by_path = PredictorOracle("nb201", path=str(SHIPPED_DIR / "nb201-gnn.pt"), device="cpu")
+    assert by_path.query(archs[0]).val_acc == answers[0].val_acc
+
+
+# -- bad options: one line ------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("name", "space", "dataset", "options", "message"),
+    [
+        ("train", "nb201", None, {"epochs": 0}, "epochs must be a whole number >= 1"),
+        ("train", "nb201", None, {"batch_size": 2.5}, "batch_size must be"),
+        ("train", "nb201", None, {"lr": 0}, "lr must be a number > 0"),
+        ("train", "nb201", None, {"dataset": "digits"}, "the training data is the run's dataset"),
+        ("train", "nb201", "svhn", {}, "has no dataset 'svhn'"),
+        ("train", "nb201", "npz:/no/such.npz", {}, "no dataset file"),
+        ("train", "enas", None, {"depth": 2}, "depth of a enas network is fixed"),
+        ("train", "nb201", None, {"device": "tpu"}, "unknown device"),
+        ("predictor", "nb201", None, {"model": "nb201-oracle"}, "no saved nb201 predictor 'nb201-oracle'"),
+        ("predictor", "nb201", None, {"model": "nb101-gnn"}, "choose from nb201-"),
+        ("predictor", "nb201", None, {"path": str(SHIPPED_DIR / "nb101-gnn.pt")}, "predicts nb101 cells, not nb201"),
+        ("predictor", "nb201", None, {"path": str(PROJECT_ROOT / "README.md")}, "not a saved archpred predictor"),
+        ("predictor", "nb201", None, {"model": "nb201-gnn", "path": "x.pt"}, "not both"),
+        ("predictor", "nb201", None, {"epochs": 3}, "unknown option(s) epochs for the predictor oracle"),
+        ("table", "nb201", None, {"epochs": 3}, "takes no options"),
+        ("gennape", "nb201", None, {}, "unknown oracle 'gennape'"),
+    ],
+)
+def test_bad_oracle_options_are_one_line(name, space, dataset, options, message):
+    from archpred.search.oracles import make_oracle
+
+    with pytest.raises(InvalidOption, match=re.escape(message)) as err:
+        make_oracle(name, space, dataset, np.random.default_rng(0), **options)
+    assert "\n" not in str(err.value)

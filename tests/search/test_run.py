@@ -83,7 +83,7 @@ def test_kill_9_loses_nothing_and_resume_continues_the_same_run(algorithm, tmp_p
         if proc.poll() is None:
             proc.kill()
     [summary] = list_runs(store)
-    assert summary.status == "running" and committed <= summary.progress < budget  # died mid-run
+    assert summary.status == "killed" and committed <= summary.progress < budget  # died mid-run
 
     resumed = resume_search(store, summary.run_id)
     db = sqlite3.connect(store)
@@ -126,6 +126,9 @@ def test_result_best_and_incumbents():
         "dataset": "cifar10",
         "options": {},
         "oracle_options": {},
+        "executor": "local",
+        "workers": 1,
+        "executor_options": {},
     }
     first = result.history[0]
     assert first.extra == {"phase": "random"} and first.cost > 0 and 0 < first.mean_val_acc < 1
@@ -147,7 +150,12 @@ def test_a_finished_run_resumes_as_it_is(tmp_path):
         ({"budget": 0}, "budget must be"),
         ({"budget": 15_626}, "exceeds the 15625 cells"),
         ({"seed": -1}, "seed must be"),
-        ({"oracle": "train"}, "unknown oracle"),
+        ({"oracle": "gennape"}, "unknown oracle"),
+        ({"oracle": "train", "oracle_options": {"epochs": 0}}, "epochs must be"),
+        ({"oracle": "predictor", "oracle_options": {"model": "nb201-oracle"}}, "no saved nb201 predictor"),
+        ({"executor": "dask"}, "unknown executor 'dask'; choose from local, ray"),
+        ({"workers": 0}, "workers must be a whole number >= 1"),
+        ({"executor_options": {"ray_address": "auto"}}, "are for executor ray"),
         ({"dataset": "svhn"}, "choose from cifar10"),
         ({"options": {"population": 3}}, "unknown option"),
     ],
