@@ -22,6 +22,7 @@ import os
 import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
@@ -141,7 +142,13 @@ class LocalPool:
         done, _ = wait(self._jobs, return_when=FIRST_COMPLETED)
         future = min(done, key=lambda f: list(self._jobs).index(f))  # the earliest asked of those done
         job = self._jobs.pop(future)
-        return job, future.result()
+        try:
+            return job, future.result()
+        except BrokenProcessPool:
+            raise RuntimeError(
+                "a worker of the local pool died abruptly (killed, out of memory, or a script that "
+                "starts a parallel search outside `if __name__ == '__main__':`, which spawned workers re-run)"
+            ) from None
 
     def close(self, abandon: bool) -> None:
         if abandon:  # stop what is running now: its result would be thrown away
