@@ -144,12 +144,9 @@ def _stored_runs(store: Path) -> dict[str, tuple[int, str, int, float]]:
 
 def _run_job(store: str, job: Job, budget: int, run_id: int | None) -> tuple[Job, int, float]:
     """One run to ``budget`` (new, resumed or extended) in a worker; returns its id and seconds."""
-    import torch
-
     from archpred.search import resume_search, run_search
     from archpred.search.store import RunStore
 
-    torch.set_num_threads(1)  # a harness worker process: one core each
     start = time.perf_counter()
     with RunStore(store, synchronous="NORMAL") as db:
         if run_id is None:
@@ -180,7 +177,12 @@ def run_jobs(config: SearchBenchConfig) -> None:
             done += 1
             _report(done, len(todo), *_run_job(str(config.store), job, config.budget, run_id))
         return
-    with ProcessPoolExecutor(config.workers) as pool:
+    from multiprocessing import get_context
+
+    from archpred.networks.train import _one_thread_worker
+
+    # spawn: fresh interpreters (no forked torch state); one torch thread per worker process
+    with ProcessPoolExecutor(config.workers, mp_context=get_context("spawn"), initializer=_one_thread_worker) as pool:
         futures = [pool.submit(_run_job, str(config.store), job, config.budget, run_id) for job, run_id in todo]
         for future in as_completed(futures):
             done += 1

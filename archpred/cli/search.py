@@ -34,7 +34,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("search", help="search a space for its best cell (table oracle), saved to a run store")
     p.add_argument("--space", default="nb201", help="nb201 or nb101 (default nb201)")
     p.add_argument(
-        "--dataset", default="cifar10", help="nb201: cifar10, cifar100, imagenet16-120; nb101: cifar10 (default)"
+        "--dataset",
+        default=None,
+        help="table: nb201 cifar10 (default), cifar100, imagenet16-120; nb101 cifar10. "
+        "train: the training data, digits (default), npz:PATH, cifar10[:DIR]",
     )
     p.add_argument("--algorithm", default=None, help=f"search algorithm: {ALGORITHMS_HELP} (required unless --resume)")
     p.add_argument(
@@ -44,12 +47,21 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="queries, distinct cells evaluated (default 150; with --resume: raise the run's budget)",
     )
     p.add_argument("--seed", type=int, default=0, help="the run's only source of randomness (default 0)")
-    p.add_argument("--oracle", default="table", help="table: benchmark lookup, no training (default)")
+    p.add_argument(
+        "--oracle",
+        default="table",
+        help="table: benchmark lookup (default); train: real training; predictor: a saved predictor's estimate",
+    )
     p.add_argument(
         "--oracle-set", action="append", default=[], metavar="KEY=VALUE", help="oracle option, e.g. epochs=4"
     )
     p.add_argument(
         "--set", action="append", default=[], metavar="KEY=VALUE", help="searcher option, e.g. population_size=20"
+    )
+    p.add_argument("--executor", default="local", help="local (a process pool, default) or ray")
+    p.add_argument("--workers", type=int, default=1, help="queries evaluated at once (default 1: in this process)")
+    p.add_argument(
+        "--executor-set", action="append", default=[], metavar="KEY=VALUE", help="e.g. ray_address=ray://head:10001"
     )
     p.add_argument("--store", default=None, help=STORE_HELP)
     p.add_argument("--resume", type=int, default=None, metavar="RUN_ID", help="continue this run of --store")
@@ -102,6 +114,7 @@ def cmd_search(args: argparse.Namespace) -> int:
         progress.store = store
         options = parse_key_values(args.set, "--set")
         oracle_options = parse_key_values(args.oracle_set, "--oracle-set")
+        executor_options = parse_key_values(args.executor_set, "--executor-set")
         result = _run_interruptibly(
             progress,
             lambda: run_search(
@@ -114,6 +127,9 @@ def cmd_search(args: argparse.Namespace) -> int:
                 store=store,
                 options=options,
                 oracle_options=oracle_options,
+                executor=args.executor,
+                workers=args.workers,
+                executor_options=executor_options,
                 on_evaluation=progress,
                 on_start=progress.start,
             ),
@@ -171,7 +187,8 @@ def best_line(run_id: int | None, best: Any, status: str) -> str:
     if best is None:
         return f"run {run_id} ({status}): no evaluations yet"
     test = "" if best.test_acc is None else f" test {pct(best.test_acc)}"
-    return f"run {run_id} ({status}): best {best.key} val {pct(best.val_acc)}{test}"
+    what = "predicted" if best.extra.get("predicted") else "val"  # a predictor oracle measures nothing
+    return f"run {run_id} ({status}): best {best.key} {what} {pct(best.val_acc)}{test}"
 
 
 def pct(fraction: float | None) -> str:

@@ -102,7 +102,7 @@ def test_runs_export_csv_and_json(store, tmp_path, capsys):
     [
         (["search", "--algorithm", "nope", "--budget", "5"], "unknown search algorithm 'nope'"),
         (["search", "--algorithm", "random", "--budget", "0"], "budget must be a whole number >= 1"),
-        (["search", "--algorithm", "random", "--oracle", "train"], "unknown oracle 'train'"),
+        (["search", "--algorithm", "random", "--oracle", "gennape"], "unknown oracle 'gennape'"),
         (["search", "--budget", "5"], "--algorithm is required"),
         (["search", "--algorithm", "random", "--set", "bogus=1"], "unknown option(s) bogus"),
         (["search", "--resume", "7"], "no run 7"),
@@ -160,3 +160,17 @@ def test_ctrl_c_names_the_run_to_resume(tmp_path, capsys, monkeypatch):
     err = capsys.readouterr().err
     assert f"continue it with: --resume 1 --store {path}" in err
     assert load_run(path, 1).status == "stopped" and len(load_run(path, 1).history) == 3
+
+
+def test_predictor_oracle_runs_are_labelled_predicted(tmp_path, capsys):
+    argv = ["search", "--algorithm", "random", "--budget", "3", "--oracle", "predictor", "--quiet"]
+    assert main([*argv, "--store", str(tmp_path / "runs.db")]) == 0
+    out = capsys.readouterr().out
+    assert " predicted " in out and " val " not in out
+
+
+def test_workers_run_a_search_in_a_process_pool(tmp_path, capsys):
+    argv = ["search", "--algorithm", "random", "--budget", "4", "--workers", "2", "--quiet"]
+    assert main([*argv, "--store", str(tmp_path / "runs.db")]) == 0
+    run = load_run(tmp_path / "runs.db", 1)
+    assert (run.config["executor"], run.config["workers"], len(run.history)) == ("local", 2, 4)
