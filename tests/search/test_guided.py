@@ -29,6 +29,8 @@ TINY_NP = {
     "predictor_options": {"hidden": 16, "lr": 1e-2},
 }
 
+TINY_BANANAS = {"n_initial": 10, "top_k": 10, "train_steps": 50, "ensemble": 3}
+
 
 def phase_means(history) -> dict[str, float]:
     """The table's mean validation accuracy, averaged per phase."""
@@ -113,6 +115,33 @@ def test_epochs_follow_the_number_of_told_cells():
     assert epochs_for(300, 32, 300, 7) == 7
 
 
+# -- bananas ------------------------------------------------------------------------------------
+def test_bananas_proposals_beat_its_random_start():
+    """Thompson-sampled mutants of the best cells are better than the random start."""
+    result = run_search("nb201", "bananas", 30, 0, options=TINY_BANANAS)
+    assert [e.extra["phase"] for e in result.history] == ["init"] * 10 + ["predicted"] * 20
+    means = phase_means(result.history)
+    assert means["predicted"] > means["init"] + 0.02, means
+
+
+def test_bananas_mutates_the_best_evaluated_cells():
+    """With one edit per candidate, every proposal is a neighbour of an evaluated parent, and
+    the round's first parent is the best cell told so far; UCB ranks by mean + kappa * std."""
+    space = get_space("nb201")
+    options = {**TINY_BANANAS, "max_mutations": 1, "acquisition": "ucb", "ucb_kappa": 0.5}
+    searcher, oracle = new("bananas", options)
+    told = {i["key"] for i in step(searcher, oracle, 10)}
+    best = max(searcher._told, key=lambda t: t[2])[1]
+    info = step(searcher, oracle, 10)
+    assert all(i["phase"] == "predicted" and i["round"] == 1 for i in info)
+    assert best in {i["parent"] for i in info}
+    for i in info:
+        assert i["parent"] in told
+        assert space.parse(i["key"]) in space.neighbours(space.parse(i["parent"]))
+    ucb = [i["predicted"] + 0.5 * i["std"] for i in info]
+    assert ucb == sorted(ucb, reverse=True) and all(i["std"] >= 0 for i in info)
+
+
 @pytest.mark.parametrize(
     "name, options",
     [
@@ -126,6 +155,12 @@ def test_epochs_follow_the_number_of_told_cells():
         ("neural-predictor", {"predictor_options": {"hidden": 16, "lr": -1.0}}),
         ("neural-predictor", {"predictor_options": [1, 2]}),
         ("neural-predictor", {"top_n": 5}),
+        ("bananas", {"acquisition": "ei"}),
+        ("bananas", {"ucb_kappa": -1}),
+        ("bananas", {"ensemble": 0}),
+        ("bananas", {"lr": 0}),
+        ("bananas", {"num_candidates": "many"}),
+        ("bananas", {"max_mutations": 0}),
     ],
 )
 def test_bad_options_are_one_line_errors(name, options):
