@@ -39,7 +39,7 @@ DEFAULT_BUDGET = 150  # as the command line
 TOP_K = 10
 ETA_WINDOW = 20  # evaluations whose spacing gives the rate
 FLASH_KEY = "search_flash"  # (kind, text) shown once on the next run
-SELECTED_KEY = "search_selected"  # the runs shown (a multiselect of run ids)
+SELECT_KEY = "search_select"  # {"version": n, "runs": [...]}: runs the page chose to show (a launch)
 COST_NAMES = ("params", "flops")
 METRIC_NAMES = {"test_acc": "test acc. of the best by val.", "mean_val_acc": "mean val. acc. of the best by val."}
 REFERENCE_COLOURS = {"random": "128, 128, 128", "evolution": "230, 126, 34"}
@@ -503,7 +503,7 @@ def launch(path: Path, settings: dict[str, Any]) -> int | None:
     except (ArchpredError, OSError) as err:
         st.error(f"Launch failed: {md_escape(str(err))}")
         return None
-    state.set_value(SELECTED_KEY, [launched.run_id])
+    select_runs([launched.run_id])
     st.success(md_escape(f"Launched run {launched.run_id} (process {launched.pid}); its log: {launched.log}"))
     return launched.run_id
 
@@ -529,6 +529,31 @@ def resume(path: Path, run_id: int, budget: int | None) -> None:
     st.rerun(scope="app")
 
 
+def select_runs(run_ids: list[int]) -> None:
+    """Show these runs (e.g. one just launched) instead of what the user chose: a new runs
+    widget, whose default they are (setting a drawn widget's value from code does not reach a
+    browser that already shows it)."""
+    chosen = state.value(SELECT_KEY) or {"version": 0}
+    state.set_value(SELECT_KEY, {"version": int(chosen["version"]) + 1, "runs": list(run_ids)})
+
+
+def selection_key(ids: list[int]) -> str:
+    """The runs widget's key: new after ``select_runs``, or when a run it shows left the list
+    (another store), so its value always lies within the options."""
+    chosen = state.value(SELECT_KEY) or {"version": 0}
+    key = f"search_runs_{chosen['version']}"
+    if any(i not in ids for i in state.value(key) or []):
+        select_runs(shown_by_default(ids))
+        key = f"search_runs_{state.value(SELECT_KEY)['version']}"
+    return key
+
+
+def shown_by_default(ids: list[int]) -> list[int]:
+    """The runs ``select_runs`` asked for that the store has, else the newest run."""
+    asked = [i for i in (state.value(SELECT_KEY) or {}).get("runs", []) if i in ids]
+    return asked or ids[:1]
+
+
 def open_in_editor(space: str, arch: Architecture) -> None:
     state.send_to_editor(space, arch)
     st.switch_page("pages/cell_editor.py")
@@ -537,25 +562,25 @@ def open_in_editor(space: str, arch: Architecture) -> None:
 # -- the runs section (refreshes itself while a run is live) ------------------------------------
 def show_runs(path: Path) -> None:
     """The runs table, the chosen runs' traces and their details; a fragment that reruns every
-    ``REFRESH_S`` seconds while a run of the store is live."""
+    ``REFRESH_S`` seconds when a run of the store was live at the page's last full run."""
     try:
         records, _ = read_runs(path)
     except ArchpredError as err:
         st.error(md_escape(str(err)))
         return
-    live = tuple(sorted(r.run_id for r in records if is_live(r)))
-    st.fragment(run_every=REFRESH_S if live else None)(_runs_body)(path, live)
+    live = any(is_live(r) for r in records)
+    st.fragment(run_every=REFRESH_S if live else None)(_runs_body)(path)
 
 
-def _runs_body(path: Path, live_before: tuple[int, ...]) -> None:
+def _runs_body(path: Path) -> None:
+    """The section itself. Once its runs end it goes on refreshing until the next full run of
+    the page (any widget outside it): a full rerun forced from here could drop what the user is
+    typing in the new-run form."""
     try:
         records, best = read_runs(path)
     except ArchpredError as err:
         st.error(md_escape(str(err)))
         return
-    live = tuple(sorted(r.run_id for r in records if is_live(r)))
-    if live != live_before:  # a run started or ended: redraw all, and refresh only while needed
-        st.rerun(scope="app")
     if not records:
         st.info(f"No runs in {md_escape(str(path))} yet: launch one above.")
         return
@@ -567,9 +592,9 @@ def _runs_body(path: Path, live_before: tuple[int, ...]) -> None:
     )
     ids = [r.run_id for r in records]
     labels = {r.run_id: run_label(r, best.get(r.run_id)) for r in records}
-    chosen = state.value(SELECTED_KEY)
-    state.set_value(SELECTED_KEY, [i for i in chosen if i in ids] if chosen is not None else ids[:1])
-    selected = st.multiselect("Runs to show", ids, format_func=lambda i: labels[i], key=SELECTED_KEY)
+    selected = st.multiselect(
+        "Runs to show", ids, default=shown_by_default(ids), format_func=lambda i: labels[i], key=selection_key(ids)
+    )
     if not selected:
         st.caption("Choose runs above to see their traces.")
         return

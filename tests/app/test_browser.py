@@ -51,3 +51,67 @@ def test_every_page_renders(server, browser, tmp_path):
         assert page.locator('[data-testid="stException"]').count() == 0, f"exception on page {title}"
         page.screenshot(path=str(tmp_path / f"page{i}.png"))
     page.close()
+
+
+def test_search_page_launch_watch_stop_resume_and_open_a_result(server, browser, tmp_path):
+    """The Search page in a real browser: a run launched into a new store progresses while
+    nobody touches the page (its section refreshes itself), stops, resumes with a larger
+    budget, finishes, and its best cell opens in the cell editor."""
+    from archpred.search import load_run
+
+    store = tmp_path / "runs.db"
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    try:
+        page.goto(server + "/search", wait_until="domcontentloaded")
+        page.get_by_role("heading", name="Search").first.wait_for(timeout=120_000)
+        page.locator(".st-key-search_store input").fill(str(store))
+        page.locator(".st-key-search_store input").press("Enter")
+        page.get_by_text("No runs in").first.wait_for(timeout=60_000)
+        page.locator(".st-key-search_budget input").fill("6000")
+        page.locator(".st-key-search_budget input").press("Enter")
+        page.wait_for_timeout(1500)
+        page.locator(".st-key-search_launch button").click()
+        page.get_by_text("Launched run 1").first.wait_for(timeout=120_000)
+        seen = [progress(page)]
+        for _ in range(10):  # no clicks: the page refreshes itself while the run is live
+            page.wait_for_timeout(1500)
+            seen.append(progress(page))
+            if seen[-1] > seen[0] > 0:
+                break
+        assert seen[-1] > seen[0], seen
+        page.locator(".st-key-search_stop_1 button").click()
+        page.get_by_text("Run 1 is stopped").first.wait_for(timeout=60_000)
+        done = len(load_run(store, 1).history)
+        assert load_run(store, 1).status == "stopped" and done < 6000
+
+        page.locator(".st-key-search_resume_budget_1 input").fill(str(done + 5))
+        page.locator(".st-key-search_resume_budget_1 input").press("Enter")
+        page.wait_for_timeout(1500)
+        page.locator(".st-key-search_resume_1 button").click()
+        page.get_by_text("Resumed run 1").first.wait_for(timeout=120_000)
+        page.get_by_role("button", name="Extend").wait_for(timeout=120_000)  # finished: it can be extended
+        assert load_run(store, 1).status == "finished" and len(load_run(store, 1).history) == done + 5
+
+        grid = page.locator(".st-key-search_top_1")
+        grid.scroll_into_view_if_needed()
+        page.wait_for_timeout(1000)
+        box = grid.bounding_box()
+        page.mouse.click(box["x"] + 15, box["y"] + 35 + 17)  # the first row's selection box
+        page.locator(".st-key-search_open_1 button").click()
+        page.get_by_role("heading", name="Cell editor").first.wait_for(timeout=120_000)
+        best = load_run(store, 1).best.key
+        editor = page.get_by_role("textbox", name="Cell (JSON)")
+        page.wait_for_function(
+            "([el, key]) => el.value.includes(key)", arg=[editor.element_handle(), best], timeout=60_000
+        )
+        assert page.locator('[data-testid="stException"]').count() == 0
+    finally:
+        page.screenshot(path=str(tmp_path / "search.png"))
+        page.close()
+
+
+def progress(page) -> int:
+    """The Progress metric's evaluations so far (``1,234/6,000`` -> 1234)."""
+    metric = page.locator('[data-testid="stMetric"]').filter(has_text="Progress").first
+    metric.wait_for(timeout=60_000)
+    return int(metric.inner_text().splitlines()[-1].split("/")[0].replace(",", ""))

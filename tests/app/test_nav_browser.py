@@ -22,7 +22,7 @@ from tests.app.test_browser import CHROMIUM, browser  # noqa: F401 (browser: a f
 
 pytestmark = pytest.mark.browser
 
-MENU = ["Benchmarks", "Cell editor", "Compare", "Models", "Embedding map", "Latent walk", "Train"]
+MENU = ["Benchmarks", "Cell editor", "Compare", "Models", "Embedding map", "Latent walk", "Train", "Search"]
 CELL = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|"
 # the share link's query, encoded as state.share_link encodes it
 LINK = "/cell_editor?" + urlencode({"space": "nb201", "cell": CELL}, quote_via=quote, safe="|~:,[]")
@@ -45,15 +45,17 @@ def menu_labels(page) -> list[str]:
     return [links.nth(i).inner_text().strip().splitlines()[-1] for i in range(links.count())]
 
 
-@pytest.mark.parametrize("address", ["/", LINK], ids=["home", "shared-link"])
+@pytest.mark.parametrize("address", ["/", LINK, "/search"], ids=["home", "shared-link", "search-link"])
 def test_the_first_address_a_server_serves_shows_the_titled_menu(fresh_server, browser, address):  # noqa: F811
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     try:
         page.goto(fresh_server + address, wait_until="domcontentloaded")
-        title = "Benchmarks" if address == "/" else "Cell editor"
+        title = {"/": "Benchmarks", "/search": "Search"}.get(address, "Cell editor")
         page.get_by_role("heading", name=title).first.wait_for(timeout=120_000)
         assert menu_labels(page) == MENU
-        assert page.get_by_text("Device").first.is_visible()  # app.py's sidebar ran
+        # app.py's sidebar ran (a fast page, like Search, can show the menu a moment before it)
+        page.get_by_text("Device").first.wait_for(timeout=30_000)
+        assert page.get_by_text("Device").first.is_visible()
         assert page.locator('[data-testid="stException"]').count() == 0
         if address == LINK:  # the link's cell survived
             assert CELL in page.get_by_role("textbox", name="Cell (JSON)").input_value()

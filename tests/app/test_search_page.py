@@ -53,6 +53,10 @@ def metrics(at: AppTest) -> dict[str, str]:
     return {m.label: m.value for m in at.metric}
 
 
+def runs_widget(at: AppTest):
+    return next(m for m in at.multiselect if m.label == "Runs to show")
+
+
 def charts(at: AppTest) -> list[dict]:
     return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
 
@@ -192,7 +196,7 @@ def test_compare_runs_with_reference_bands_and_a_pareto_plot(tmp_path, monkeypat
     monkeypatch.setattr(search_page, "REFERENCE", reference)
 
     at = page(store)
-    at.multiselect(key=search_page.SELECTED_KEY).set_value([2, 1]).run()
+    runs_widget(at).set_value([2, 1]).run()
     assert not at.exception
     compare, trace = charts(at)
     names = [t.get("name") for t in compare["data"]]
@@ -201,7 +205,7 @@ def test_compare_runs_with_reference_bands_and_a_pareto_plot(tmp_path, monkeypat
     assert [n.split(":")[0] for n in names[2:]] == ["Run 2", "Run 1"]
     assert "random, harness (test acc. of the best by val., 50 seeds): mean" in [t.get("name") for t in trace["data"]]
 
-    at.multiselect(key=search_page.SELECTED_KEY).set_value([pareto]).run()
+    runs_widget(at).set_value([pareto]).run()
     assert not at.exception
     trace, front = charts(at)
     [line] = [t for t in front["data"] if t["name"] == "Pareto front"]
