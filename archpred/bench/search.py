@@ -63,6 +63,7 @@ class SearchBenchConfig:
         seeds: runs per (setting, algorithm), seeds 0..seeds-1.
         budget: queries per run.
         seeds_by_algorithm: fewer (or more) seeds for some algorithms, e.g. the slow ones.
+        budget_by_algorithm: a smaller budget for some algorithms (the slow ones).
         options: per-algorithm searcher options (default: each algorithm's defaults).
         store: the run store holding every run (the checkpoint).
         out: report path without suffix (``.json``, ``.md``, ``.png``), plus ``reference.json``
@@ -76,6 +77,7 @@ class SearchBenchConfig:
     seeds: int = 50
     budget: int = 300
     seeds_by_algorithm: dict[str, int] = dataclasses.field(default_factory=dict)
+    budget_by_algorithm: dict[str, int] = dataclasses.field(default_factory=dict)
     options: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
     store: Path = dataclasses.field(default_factory=lambda: cache_dir("bench") / "search.db")
     out: Path = Path("reports/search/search")
@@ -94,6 +96,9 @@ class SearchBenchConfig:
 
     def seeds_of(self, algorithm: str) -> int:
         return int(self.seeds_by_algorithm.get(algorithm, self.seeds))
+
+    def budget_of(self, algorithm: str) -> int:
+        return int(self.budget_by_algorithm.get(algorithm, self.budget))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -165,7 +170,7 @@ def run_jobs(config: SearchBenchConfig) -> None:
     todo = []
     for job in jobs_of(config):
         run = stored.get(_identity(job.space, job.dataset, job.algorithm, job.seed, job.options))
-        if run is None or run[2] < config.budget or run[1] != "finished":
+        if run is None or run[2] < config.budget_of(job.algorithm) or run[1] != "finished":
             todo.append((job, None if run is None else run[0]))
     total = len(jobs_of(config))
     print(f"bench search: {total - len(todo)}/{total} runs already in {config.store}; {len(todo)} to run", flush=True)
@@ -175,7 +180,7 @@ def run_jobs(config: SearchBenchConfig) -> None:
     if config.workers <= 1:
         for job, run_id in todo:
             done += 1
-            _report(done, len(todo), *_run_job(str(config.store), job, config.budget, run_id))
+            _report(done, len(todo), *_run_job(str(config.store), job, config.budget_of(job.algorithm), run_id))
         return
     from multiprocessing import get_context
 
@@ -183,7 +188,10 @@ def run_jobs(config: SearchBenchConfig) -> None:
 
     # spawn: fresh interpreters (no forked torch state); one torch thread per worker process
     with ProcessPoolExecutor(config.workers, mp_context=get_context("spawn"), initializer=_one_thread_worker) as pool:
-        futures = [pool.submit(_run_job, str(config.store), job, config.budget, run_id) for job, run_id in todo]
+        futures = [
+            pool.submit(_run_job, str(config.store), job, config.budget_of(job.algorithm), run_id)
+            for job, run_id in todo
+        ]
         for future in as_completed(futures):
             done += 1
             _report(done, len(todo), *future.result())
@@ -221,9 +229,10 @@ def collect(config: SearchBenchConfig) -> dict[str, dict[str, Any]]:
     with RunStore(config.store, synchronous="NORMAL") as db:
         for job in jobs_of(config):
             run = stored.get(_identity(job.space, job.dataset, job.algorithm, job.seed, job.options))
-            if run is None or run[2] < config.budget:
+            budget = config.budget_of(job.algorithm)
+            if run is None or run[2] < budget:
                 continue
-            records = db.evaluation_records(run[0])[: config.budget]
+            records = db.evaluation_records(run[0])[:budget]
             entry = out.setdefault(f"{job.setting}/{job.algorithm}", {"traces": [], "seconds": [], "seeds": []})
             entry["metric"] = metric_of(job.space, job.dataset, records)
             entry["traces"].append(incumbent_trace(records, entry["metric"]))
@@ -391,7 +400,8 @@ def _setting_table(summary: dict[str, Any], setting: str) -> list[str]:
     metric = next(iter(curves.values()))["metric"]
     best = summary["optimum"][setting]
     top = best["test_acc"] if metric == "test_acc" else best["mean_val_acc"]
-    qs = [q for q in TABLE_QUERIES if q <= summary["budget"]]
+    longest = max(len(c["mean"]) for c in curves.values())
+    qs = [q for q in TABLE_QUERIES if q <= longest]
     what = "test" if metric == "test_acc" else "mean validation"
     out = [
         f"## {setting}: {what} accuracy (%) of the best-by-val (table optimum {_pct(top)})",
@@ -400,7 +410,12 @@ def _setting_table(summary: dict[str, Any], setting: str) -> list[str]:
         "|---|---|---|" + "---|" * len(qs),
     ]
     for name, c in curves.items():
-        cells = [f"{_pct(c['mean'][q - 1])} ± {100 * (c['hi'][q - 1] - c['mean'][q - 1]):.2f}" for q in qs]
+        cells = [
+            f"{_pct(c['mean'][q - 1])} ± {100 * (c['hi'][q - 1] - c['mean'][q - 1]):.2f}"
+            if q <= len(c["mean"])
+            else "-"
+            for q in qs
+        ]
         out.append(f"| {name} | {c['seeds']} | {c['seconds_per_run']:.1f} | " + " | ".join(cells) + " |")
     return [*out, ""]
 

@@ -271,6 +271,9 @@ def _add_search(bsub: argparse._SubParsersAction) -> None:
         "--seeds-for", action="append", default=[], metavar="ALGORITHM=N", help="fewer seeds for a slow algorithm"
     )
     p.add_argument("--budget", type=int, default=300, help="queries per run (default 300)")
+    p.add_argument(
+        "--budget-for", action="append", default=[], metavar="ALGORITHM=N", help="a smaller budget for a slow algorithm"
+    )
     p.add_argument("--set", action="append", default=[], metavar="ALGORITHM.KEY=VALUE", help="a searcher option")
     p.add_argument("--store", type=Path, default=None, help="run store (default $ARCHPRED_CACHE_DIR/bench/search.db)")
     p.add_argument("--out", type=Path, default=Path("reports/search/search"), help="report path without suffix")
@@ -291,6 +294,7 @@ def cmd_search(args: argparse.Namespace) -> int:
             raise ValueError(f"--set {key}=...: write ALGORITHM.KEY=VALUE, e.g. evolution.population_size=20")
         options.setdefault(algorithm, {})[name] = value
     seeds_for = {k.replace("_", "-"): int(v) for k, v in parse_key_values(args.seeds_for, "--seeds-for").items()}
+    budget_for = {k.replace("_", "-"): int(v) for k, v in parse_key_values(args.budget_for, "--budget-for").items()}
     extra = {} if args.store is None else {"store": args.store}
     config = SearchBenchConfig(
         settings=_split(args.settings),
@@ -298,6 +302,7 @@ def cmd_search(args: argparse.Namespace) -> int:
         seeds=args.seeds,
         budget=args.budget,
         seeds_by_algorithm=seeds_for,
+        budget_by_algorithm=budget_for,
         options=options,
         out=args.out,
         workers=args.workers,

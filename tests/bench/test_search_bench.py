@@ -97,3 +97,12 @@ def test_harness_resumes_a_cut_run_and_extends_finished_ones(config, capsys):
 def test_cli_bench_search_rejects_a_bad_setting(capsys):
     assert main(["bench", "search", "--settings", "nb999/cifar10"]) == 2
     assert "unknown setting(s) nb999/cifar10" in capsys.readouterr().err
+
+
+def test_a_slow_algorithm_can_have_a_smaller_budget(config):
+    small = bench.SearchBenchConfig(**{**config.__dict__, "budget_by_algorithm": {"evolution": 8}})
+    summary = bench.run_search_bench(small)
+    assert len(summary["curves"]["nb201/cifar10/evolution"]["mean"]) == 8
+    assert len(summary["curves"]["nb201/cifar10/random"]["mean"]) == 12
+    md = small.out.with_suffix(".md").read_text()
+    assert "| evolution | 2 |" in md and "| - |" in md  # q=10 is past evolution's budget
