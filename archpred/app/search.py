@@ -26,7 +26,7 @@ from archpred.app import state
 from archpred.app.text import fmt_number, md_escape
 from archpred.errors import ArchpredError, InvalidOption
 from archpred.paths import PROJECT_ROOT
-from archpred.search import SEARCHERS, Evaluation, SearchResult, searcher_options, worker
+from archpred.search import SEARCHERS, load_run, searcher_options, worker
 from archpred.search import export as run_export
 from archpred.search import oracles as oracle_module
 from archpred.search.store import RunRecord, RunStore, default_path
@@ -199,12 +199,26 @@ def read_runs(path: Path) -> tuple[list[RunRecord], dict[int, float]]:
 
 
 @dataclass(frozen=True)
+class Point:
+    """One evaluation as the page draws it. The cell stays the stored dict (``arch``): parsing
+    thousands of cells on every refresh would cost seconds; ``top_k`` parses the few it shows."""
+
+    key: str
+    val_acc: float
+    mean_val_acc: float | None
+    test_acc: float | None
+    cost: float | None
+    extra: dict[str, Any]
+    arch: dict[str, Any]
+    finished: float
+
+
+@dataclass(frozen=True)
 class RunView:
-    """One run as the page shows it: its record, its history and when each evaluation ended."""
+    """One run as the page shows it: its record and its evaluations in order."""
 
     record: RunRecord
-    result: SearchResult
-    finished: list[float]
+    points: list[Point]
 
     @property
     def live(self) -> bool:
@@ -218,6 +232,22 @@ class RunView:
     def dataset(self) -> str:
         return str(self.record.config.get("dataset", "cifar10"))
 
+    @property
+    def finished(self) -> list[float]:
+        return [p.finished for p in self.points]
+
+    @property
+    def best(self) -> Point | None:
+        """The best by validation accuracy (the earliest of ties), as ``SearchResult.best``."""
+        return max(self.points, key=lambda p: p.val_acc, default=None)
+
+    def incumbents(self) -> list[Point]:
+        """After each query, the best so far (``SearchResult.incumbents``)."""
+        out: list[Point] = []
+        for p in self.points:
+            out.append(p if not out or p.val_acc > out[-1].val_acc else out[-1])
+        return out
+
 
 def is_live(record: RunRecord) -> bool:
     """A running run whose process runs (or runs where this app cannot look)."""
@@ -229,10 +259,18 @@ def load_view(path: Path, run_id: int) -> RunView:
     with RunStore(path) as db:
         record = db.run(run_id)
         rows = db.evaluation_records(run_id)
-    space = get_space(record.config["space"])
-    history = [Evaluation.from_record(space, r) for r in rows]
-    result = SearchResult(record.run_id, record.config, history, record.status)
-    return RunView(record, result, [float(r["finished"]) for r in rows])
+    points = [
+        Point(
+            str(r["key"]), float(r["val_acc"]), _number(r["mean_val_acc"]), _number(r["test_acc"]), _number(r["cost"]),
+            dict(r["extra"] or {}), r["arch"], float(r["finished"]),
+        )
+        for r in rows
+    ]  # fmt: skip
+    return RunView(record, points)
+
+
+def _number(value: Any) -> float | None:
+    return None if value is None else float(value)
 
 
 def run_label(record: RunRecord, best: float | None = None) -> str:
@@ -358,7 +396,7 @@ def _layout(fig: go.Figure, title: str, y_title: str = "accuracy") -> go.Figure:
 def trace_figure(view: RunView, bands: dict[str, dict[str, Any]] | None = None) -> go.Figure:
     """Every evaluation as a point coloured by the algorithm's phase, the best-so-far
     validation accuracy, the test accuracy of that best (where known), and reference bands."""
-    history = view.result.history
+    history = view.points
     fig = go.Figure()
     add_reference(fig, bands or {}, up_to=max(view.record.budget, len(history)))
     queries = list(range(1, len(history) + 1))
@@ -372,17 +410,17 @@ def trace_figure(view: RunView, bands: dict[str, dict[str, Any]] | None = None) 
                 text=[history[i].key for i in idx], hovertemplate="query %{x}: val %{y:.2%}<br>%{text}<extra></extra>",
             )
         )  # fmt: skip
-    best = view.result.incumbents()
+    best = view.incumbents()
     fig.add_trace(
         go.Scatter(
-            x=queries, y=[e.val_acc for e in best], mode="lines", line={"shape": "hv", "width": 3},
+            x=queries, y=[e.val_acc for e in best], mode="lines", line={"shape": "hv", "width": 3, "color": "#222"},
             name="best so far (val)",
         )
     )  # fmt: skip
     if any(e.test_acc is not None for e in best):
         fig.add_trace(
             go.Scatter(
-                x=queries, y=[e.test_acc for e in best], mode="lines", line={"shape": "hv", "dash": "dot"},
+                x=queries, y=[e.test_acc for e in best], mode="lines", line={"shape": "hv", "dash": "dot", "color": "crimson"},
                 name="its test accuracy",
             )
         )  # fmt: skip
@@ -393,9 +431,9 @@ def compare_figure(views: Sequence[RunView], bands: dict[str, dict[str, Any]] | 
     """The best-so-far validation accuracy of several runs on one plot (bands: the harness's,
     when every run searched the same table)."""
     fig = go.Figure()
-    add_reference(fig, bands or {}, up_to=max((len(v.result.history) for v in views), default=None))
+    add_reference(fig, bands or {}, up_to=max((len(v.points) for v in views), default=None))
     for v in views:
-        best = v.result.incumbents()
+        best = v.incumbents()
         fig.add_trace(
             go.Scatter(
                 x=list(range(1, len(best) + 1)), y=[e.val_acc for e in best], mode="lines",
@@ -413,7 +451,7 @@ def shared_reference(views: Sequence[RunView]) -> dict[str, dict[str, Any]]:
 
 def cost_names(view: RunView) -> list[str]:
     """The cost measures the run's evaluations carry (``params``, ``flops``)."""
-    return [c for c in COST_NAMES if any(isinstance(e.extra.get(c), (int, float)) for e in view.result.history)]
+    return [c for c in COST_NAMES if any(isinstance(e.extra.get(c), (int, float)) for e in view.points)]
 
 
 def pareto_front(costs: Sequence[float], accs: Sequence[float]) -> list[bool]:
@@ -429,7 +467,7 @@ def pareto_front(costs: Sequence[float], accs: Sequence[float]) -> list[bool]:
 
 def pareto_figure(view: RunView, cost: str) -> go.Figure:
     """Validation accuracy against ``cost`` for every evaluation, the Pareto front highlighted."""
-    points = [e for e in view.result.history if isinstance(e.extra.get(cost), (int, float))]
+    points = [e for e in view.points if isinstance(e.extra.get(cost), (int, float))]
     costs, accs = [float(e.extra[cost]) for e in points], [e.val_acc for e in points]
     on_front = pareto_front(costs, accs)
     fig = go.Figure()
@@ -458,7 +496,7 @@ def pareto_figure(view: RunView, cost: str) -> go.Figure:
 def top_k(view: RunView, k: int) -> tuple[pd.DataFrame, list[Architecture]]:
     """The ``k`` best evaluations by validation accuracy (earliest first among ties), as a
     table and the cells of its rows."""
-    ranked = sorted(enumerate(view.result.history), key=lambda p: (-p[1].val_acc, p[0]))[: max(int(k), 0)]
+    ranked = sorted(enumerate(view.points), key=lambda p: (-p[1].val_acc, p[0]))[: max(int(k), 0)]
     rows = [
         {
             "rank": rank, "query": i + 1, "val": e.val_acc, "mean val": e.mean_val_acc, "test": e.test_acc,
@@ -467,7 +505,8 @@ def top_k(view: RunView, k: int) -> tuple[pd.DataFrame, list[Architecture]]:
         for rank, (i, e) in enumerate(ranked, start=1)
     ]  # fmt: skip
     frame = pd.DataFrame(rows, columns=["rank", "query", "val", "mean val", "test", "cost s", "phase", "cell"])
-    return frame, [e.arch for _, e in ranked]
+    space = get_space(view.space)
+    return frame, [space.parse(e.arch) for _, e in ranked]
 
 
 TOP_COLUMNS = {
@@ -621,7 +660,7 @@ def run_details(path: Path, view: RunView) -> None:
         st.caption(NB101_NOTE)
     if c.get("oracle") == "predictor":
         st.caption(PREDICTED_NOTE)
-    best = view.result.best
+    best = view.best
     m1, m2, m3, m4 = st.columns(4)
     m1.metric("Progress", f"{fmt_number(record.progress)}/{fmt_number(record.budget)}")
     m2.metric("Best val", fmt_number(None if best is None else best.val_acc))
@@ -629,6 +668,10 @@ def run_details(path: Path, view: RunView) -> None:
     m4.metric("ETA", fmt_duration(eta_seconds(view)) if view.live else "–")
     st.progress(min(record.progress / max(record.budget, 1), 1.0), text=progress_text(view))
     controls(path, view)
+    log = worker.log_path(path, run_id)
+    if record.status in ("killed", "stopped", "failed") and log.is_file():
+        with st.expander("Process log (the end)"):
+            st.code(log_tail(log), language=None)
     st.plotly_chart(
         trace_figure(view, reference(view.space, view.dataset)), width="stretch", config=app_export.PLOT_CONFIG
     )
@@ -637,7 +680,16 @@ def run_details(path: Path, view: RunView) -> None:
         cost = st.selectbox("Cost", costs, key=f"search_cost_{run_id}") if len(costs) > 1 else costs[0]
         st.plotly_chart(pareto_figure(view, cost), width="stretch", config=app_export.PLOT_CONFIG)
     top_table(view)
-    downloads(view)
+    downloads(path, view.record.run_id)
+
+
+def log_tail(log: Path, lines: int = 30) -> str:
+    """The last ``lines`` lines of a run's process log (why it stopped, if it says)."""
+    try:
+        text = log.read_text(encoding="utf-8", errors="replace")
+    except OSError as err:
+        return str(err)
+    return "\n".join(text.splitlines()[-lines:])
 
 
 def progress_text(view: RunView) -> str:
@@ -693,15 +745,20 @@ def top_table(view: RunView) -> None:
         st.caption("Select a row to open its cell in the cell editor.")
 
 
-def downloads(view: RunView) -> None:
-    """The run's evaluations as CSV and JSON (the files ``runs export`` writes)."""
-    run_id = view.record.run_id
+def downloads(path: Path, run_id: int) -> None:
+    """The run's evaluations as CSV and JSON (the files ``runs export`` writes), made when
+    clicked: a refresh of a long run does not format thousands of rows."""
     left, right = st.columns(2)
     left.download_button(
-        "Evaluations (CSV)", run_export.export_text(view.result, "csv"), file_name=f"run-{run_id}.csv",
-        mime="text/csv", key=f"search_csv_{run_id}", icon=":material/download:",
+        "Evaluations (CSV)", lambda: export_run(path, run_id, "csv"), file_name=f"run-{run_id}.csv",
+        mime="text/csv", key=f"search_csv_{run_id}", icon=":material/download:", on_click="ignore",
     )  # fmt: skip
     right.download_button(
-        "Run (JSON)", run_export.export_text(view.result, "json"), file_name=f"run-{run_id}.json",
-        mime="application/json", key=f"search_json_{run_id}", icon=":material/download:",
+        "Run (JSON)", lambda: export_run(path, run_id, "json"), file_name=f"run-{run_id}.json",
+        mime="application/json", key=f"search_json_{run_id}", icon=":material/download:", on_click="ignore",
     )  # fmt: skip
+
+
+def export_run(path: Path, run_id: int, fmt: str) -> str:
+    """A run as ``csv`` or ``json`` text, read now."""
+    return run_export.export_text(load_run(path, run_id), fmt)

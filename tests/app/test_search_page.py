@@ -98,6 +98,7 @@ def test_stop_then_resume_with_a_larger_budget(tmp_path):
     stopped = record(store)
     assert stopped.status == "stopped" and stopped.progress < LONG
     assert headline(at).endswith("**stopped**") and any("is stopped" in i.value for i in at.info)
+    assert any("interrupted" in c.value for c in at.code)  # the end of its process log says why
 
     budget = stopped.progress + 3
     at.number_input(key="search_resume_budget_1").set_value(budget).run()
