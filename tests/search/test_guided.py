@@ -15,7 +15,8 @@ import pytest
 
 from archpred.errors import ArchpredError, InvalidOption
 from archpred.search import make_searcher, run_search
-from archpred.search.guided import epochs_for
+from archpred.search.guided import enumeration, epochs_for
+from archpred.search.pareto import SoftPareto, objective_value, pareto_front, soft_pareto
 from archpred.spaces import get_space
 
 from .conftest import table_oracle
@@ -142,6 +143,88 @@ def test_bananas_mutates_the_best_evaluated_cells():
     assert ucb == sorted(ucb, reverse=True) and all(i["std"] >= 0 for i in info)
 
 
+# -- soft-pareto ----------------------------------------------------------------------------------
+def test_soft_pareto_rule_on_a_hand_made_set():
+    """Sorted by cost, a point is kept when it beats the lowest of the last J kept scores."""
+    costs = [1, 2, 3, 4, 5, 6, 7]
+    scores = [0.5, 0.7, 0.6, 0.55, 0.8, 0.75, 0.9]
+    assert soft_pareto(costs, scores, j=1) == [0, 1, 4, 6]  # the exact front
+    assert soft_pareto(costs, scores, j=2) == [0, 1, 2, 4, 5, 6]  # 3 is below both of 1 and 2
+    assert soft_pareto(costs[::-1], scores[::-1], j=1) == [6, 5, 2, 0]  # visited by cost, not by index
+    assert soft_pareto([1, 1, 2], [0.3, 0.9, 0.8], j=1) == [1]  # same cost: the better first
+
+
+def test_pareto_front_on_a_hand_made_set():
+    points = [
+        (0.90, 100),  # 0 front
+        (0.80, 50),  # 1 front
+        (0.85, 120),  # 2 dominated by 0
+        (0.95, 300),  # 3 front
+        (0.80, 60),  # 4 dominated by 1 (same accuracy, dearer)
+        (0.90, 100),  # 5 the same point as 0: kept too
+        (0.70, 50),  # 6 dominated by 1 (same cost, worse)
+        (0.95, 400),  # 7 dominated by 3
+    ]
+    assert pareto_front(points) == [1, 0, 5, 3]
+    assert pareto_front([]) == []
+    for bad in ([(0.9, 1, 2)], [(float("nan"), 1.0)], [(0.9,)]):
+        with pytest.raises(InvalidOption):
+            pareto_front(bad)
+
+
+def table_truth(objective: str = "params") -> dict[str, tuple[float, int]]:
+    """Every NB-201 cell's key -> (mean validation accuracy on cifar10, objective)."""
+    oracle, space = table_oracle("nb201"), get_space("nb201")
+    archs, keys = enumeration("nb201")
+    return {k: (oracle.query(a).mean_val_acc, objective_value(space, a, k, objective)) for a, k in zip(archs, keys)}
+
+
+def test_soft_pareto_with_a_perfect_predictor_evaluates_the_true_front(monkeypatch):
+    """The selection is right: told the true accuracies, J = 1 proposes exactly the Pareto front
+    of the unseen cells, cheapest first, then the next front; J = 6 spreads K over the costs."""
+    truth = table_truth()
+    monkeypatch.setattr(SoftPareto, "_fit_predict", lambda self, pool: np.array([truth[k][0] for _, k in pool]))
+    searcher, oracle = new("soft-pareto", {"n_initial": 5, "top_k": 30, "j": 1})
+    seen = {i["key"] for i in step(searcher, oracle, 5)}
+    unseen = [k for k in truth if k not in seen]
+    front = [unseen[i] for i in pareto_front([truth[k] for k in unseen])]
+    info = step(searcher, oracle, 30)
+    assert [i["key"] for i in info[: len(front)]] == front and 5 < len(front) < 30
+    assert all(i["params"] == truth[i["key"]][1] for i in info)
+    second = [i["params"] for i in info[len(front) :]]
+    assert second[0] == min(second) and second != sorted(second)  # the next fronts, each from the cheapest
+
+    searcher, oracle = new("soft-pareto", {"n_initial": 5, "top_k": 10, "j": 6})
+    start = step(searcher, oracle, 5)
+    chosen = step(searcher, oracle, 10)
+    costs = [i["params"] for i in chosen]
+    assert costs == sorted(costs) and costs[0] == min(c for _, c in truth.values())
+    assert costs[-1] > 1_000_000  # from the cheapest cell to the large ones
+    random_15 = run_search("nb201", "random", 15, 0).history
+    ours = hypervolume([truth[i["key"]] for i in start + chosen])
+    assert ours > hypervolume([truth[e.key] for e in random_15]) + 0.01
+
+
+def hypervolume(points: list[tuple[float, int]], worst_cost: float = 1_531_546) -> float:
+    """Area (accuracy x cost share) the points dominate, from accuracy 0 and the dearest cell."""
+    front = sorted((points[i] for i in pareto_front(points)), key=lambda p: p[1])
+    edges = [c for _, c in front[1:]] + [worst_cost]
+    return sum(a * (nxt - c) for (a, c), nxt in zip(front, edges)) / worst_cost
+
+
+def test_soft_pareto_proposals_carry_their_objective():
+    """Every history row has the objective beside its accuracy (the app's Pareto plot)."""
+    from archpred.networks import expected_flops, expected_params
+
+    options = {**TINY_NP, "n_initial": 6, "top_k": 6}
+    for objective, count in (("params", expected_params), ("flops", expected_flops)):
+        result = run_search("nb201", "soft-pareto", 12, 0, options={**options, "objective": objective})
+        assert [e.extra["phase"] for e in result.history] == ["init"] * 6 + ["predicted"] * 6
+        assert all(e.extra[objective] == count(e.arch, "nb201") for e in result.history)
+        front = pareto_front([(e.val_acc, e.extra[objective]) for e in result.history])
+        assert front and all(0 <= i < 12 for i in front)
+
+
 @pytest.mark.parametrize(
     "name, options",
     [
@@ -161,9 +244,18 @@ def test_bananas_mutates_the_best_evaluated_cells():
         ("bananas", {"lr": 0}),
         ("bananas", {"num_candidates": "many"}),
         ("bananas", {"max_mutations": 0}),
+        ("soft-pareto", {"objective": "latency"}),
+        ("soft-pareto", {"j": 0}),
+        ("soft-pareto", {"top_k": 0}),
     ],
 )
 def test_bad_options_are_one_line_errors(name, options):
     with pytest.raises(InvalidOption) as err:
         make_searcher(name, get_space("nb201"), np.random.default_rng(0), **options)
     assert isinstance(err.value, ArchpredError) and "\n" not in str(err.value)
+
+
+def test_flops_are_refused_where_they_are_not_analytic():
+    """NB-101 FLOPs need a forward pass per cell (~1 s): too slow for a pool of thousands."""
+    with pytest.raises(InvalidOption, match="flops is counted exactly and fast only on"):
+        make_searcher("soft-pareto", get_space("nb101"), np.random.default_rng(0), objective="flops")
