@@ -24,7 +24,8 @@ if path is None:
     st.error(f"Run store: {md_escape(error)}")
     st.stop()
 
-with st.expander("New run", expanded=True):
+with st.container(border=True):
+    st.markdown("**New run**")
     settings = search.run_settings()
     if st.button("Launch", type="primary", key="search_launch", icon=":material/rocket_launch:"):
         search.launch(path, settings)

@@ -125,25 +125,34 @@ def parse_free(text: str) -> Any:
 
 
 def option_widgets(kind: str, name: str) -> dict[str, Any]:
-    """One input per option of an algorithm or oracle (four to a row): numbers as number
-    inputs, switches as checkboxes, the rest (and options without a default) as text.
-    Returns the options changed from their defaults."""
+    """One input per option of an algorithm or oracle, four to a row in an expander (open for
+    a few options): numbers as number inputs, switches as checkboxes, the rest as text (empty:
+    the default). Returns the options changed from their defaults."""
     defaults = _defaults(kind, name)
+    if not defaults:
+        return {}
     values: dict[str, Any] = {}
-    columns = st.columns(4) if defaults else []
-    for i, (option, default) in enumerate(defaults.items()):
-        box, key, label = columns[i % 4], f"search_{kind}_{name}_{option}", option.replace("_", " ")
-        if isinstance(default, bool):
-            values[option] = box.checkbox(label, value=default, key=key)
-        elif isinstance(default, int):
-            values[option] = int(box.number_input(label, value=default, step=1, key=key))
-        elif isinstance(default, float):
-            values[option] = float(box.number_input(label, value=default, format="%g", key=key))
-        elif isinstance(default, str):
-            values[option] = box.text_input(label, value=default, key=key)
-        else:
-            values[option] = parse_free(box.text_input(label, value="", key=key, placeholder="default"))
+    title = f"{'Algorithm' if kind == 'searcher' else 'Oracle'} options: {name} ({len(defaults)})"
+    with st.expander(title, expanded=len(defaults) <= 4):
+        columns = st.columns(4)
+        for i, (option, default) in enumerate(defaults.items()):
+            values[option] = _option_input(columns[i % 4], f"search_{kind}_{name}_{option}", option, default)
     return changed_options(defaults, values)
+
+
+def _option_input(box: Any, key: str, option: str, default: Any) -> Any:
+    label = option.replace("_", " ")
+    if isinstance(default, bool):
+        return box.checkbox(label, value=default, key=key)
+    if isinstance(default, int):
+        return int(box.number_input(label, value=default, step=1, key=key))
+    if isinstance(default, float):
+        return float(box.number_input(label, value=default, format="%g", key=key))
+    if isinstance(default, str):
+        return box.text_input(label, value=default, key=key)
+    shown = "" if default is None else json.dumps(default)
+    typed = parse_free(box.text_input(label, value=shown, key=key, placeholder="default"))
+    return default if typed is None else typed
 
 
 def run_settings() -> dict[str, Any]:

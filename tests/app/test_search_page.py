@@ -227,3 +227,20 @@ def test_progress_helpers():
     assert search_page.seconds_per_evaluation([0.0, 1.0, 2.0, 500.0, 501.0]) == 1.0  # a resume gap ignored
     assert search_page.seconds_per_evaluation([5.0]) is None
     assert [search_page.fmt_duration(s) for s in (None, 4.4, 185, 7440)] == ["–", "4 s", "3 min 5 s", "2 h 4 min"]
+
+
+def test_every_algorithm_and_oracle_gets_its_options(tmp_path):
+    """Algorithms appear as they register (SEARCHERS), each with an input per option."""
+    from archpred.search import SEARCHERS, searcher_options
+
+    at = page(tmp_path / "runs.db")
+    assert at.selectbox(key="search_algorithm").options == list(SEARCHERS)
+    for algorithm in SEARCHERS:
+        at.selectbox(key="search_algorithm").select(algorithm).run()
+        assert not at.exception and not at.error, (algorithm, at.exception)
+        keys = {w.key for w in [*at.number_input, *at.text_input, *at.checkbox]}
+        wanted = {f"search_searcher_{algorithm}_{o}" for o in searcher_options(algorithm) if o != "device"}
+        assert wanted <= keys, (algorithm, wanted - keys)
+    for oracle in at.selectbox(key="search_oracle").options:
+        at.selectbox(key="search_oracle").select(oracle).run()
+        assert not at.exception and not at.error, (oracle, at.exception)
