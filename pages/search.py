@@ -26,9 +26,7 @@ if path is None:
 
 with st.container(border=True):
     st.markdown("**New run**")
-    settings = search.run_settings()
-    if st.button("Launch", type="primary", key="search_launch", icon=":material/rocket_launch:"):
-        search.launch(path, settings)
+    search.new_run(path)
 
 st.subheader("Runs")
 search.show_runs(path)

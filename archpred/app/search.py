@@ -542,9 +542,18 @@ def show_flash() -> None:
         getattr(st, kind)(md_escape(text))
 
 
+@st.fragment
+def new_run(path: Path) -> None:
+    """The new-run form and its Launch button, a fragment: changing a setting redraws the form
+    only, not the runs below (whose traces can hold thousands of points)."""
+    settings = run_settings()
+    if st.button("Launch", type="primary", key="search_launch", icon=":material/rocket_launch:"):
+        launch(path, settings)
+
+
 def launch(path: Path, settings: dict[str, Any]) -> int | None:
-    """Start a run (``settings``: space, dataset, algorithm, options, budget, seed, oracle) in
-    the background and select it; ``None`` after an inline error."""
+    """Start a run (``settings``: ``worker.launch``'s arguments) in the background, select it
+    and redraw the page; ``None`` after an inline error."""
     try:
         with st.spinner("Starting the search process ..."):
             launched = worker.launch(path, device=state.device(), **settings)
@@ -552,8 +561,9 @@ def launch(path: Path, settings: dict[str, Any]) -> int | None:
         st.error(f"Launch failed: {md_escape(str(err))}")
         return None
     select_runs([launched.run_id])
-    st.success(md_escape(f"Launched run {launched.run_id} (process {launched.pid}); its log: {launched.log}"))
-    return launched.run_id
+    flash("success", f"Launched run {launched.run_id} (process {launched.pid}); its log: {launched.log}")
+    st.rerun(scope="app")
+    return launched.run_id  # not reached: the rerun ends this run
 
 
 def stop(path: Path, run_id: int) -> None:
