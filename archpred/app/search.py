@@ -463,22 +463,14 @@ def cost_names(view: RunView) -> list[str]:
     return [c for c in COST_NAMES if any(isinstance(e.extra.get(c), (int, float)) for e in view.points)]
 
 
-def pareto_front(costs: Sequence[float], accs: Sequence[float]) -> list[bool]:
-    """Which points no other point beats (cost no higher and accuracy no lower, one strictly)."""
-    order = sorted(range(len(costs)), key=lambda i: (costs[i], -accs[i]))
-    front = [False] * len(costs)
-    best = -math.inf
-    for i in order:
-        if accs[i] > best:
-            front[i], best = True, accs[i]
-    return front
-
-
 def pareto_figure(view: RunView, cost: str) -> go.Figure:
     """Validation accuracy against ``cost`` for every evaluation, the Pareto front highlighted."""
     points = [e for e in view.points if isinstance(e.extra.get(cost), (int, float))]
+    from archpred.search.pareto import pareto_front  # the engine's rule (ties on the front all kept)
+
     costs, accs = [float(e.extra[cost]) for e in points], [e.val_acc for e in points]
-    on_front = pareto_front(costs, accs)
+    front_idx = set(pareto_front(list(zip(accs, costs, strict=True))))
+    on_front = [i in front_idx for i in range(len(points))]
     fig = go.Figure()
     fig.add_trace(
         go.Scatter(

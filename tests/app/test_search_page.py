@@ -223,7 +223,6 @@ def test_reference_bands_are_silent_when_absent_or_broken(tmp_path):
 
 
 def test_progress_helpers():
-    assert search_page.pareto_front([1, 1, 2, 3], [0.5, 0.6, 0.6, 0.9]) == [False, True, False, True]
     assert search_page.seconds_per_evaluation([0.0, 1.0, 2.0, 500.0, 501.0]) == 1.0  # a resume gap ignored
     assert search_page.seconds_per_evaluation([5.0]) is None
     assert [search_page.fmt_duration(s) for s in (None, 4.4, 185, 7440)] == ["–", "4 s", "3 min 5 s", "2 h 4 min"]
