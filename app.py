@@ -3,7 +3,6 @@
 The page setting, the sidebar and the menu live in ``archpred.app.ui.run_app``, so a page that
 Streamlit runs alone (see ``ui.through_navigation``) gets the same frame."""
 
-from archpred.app import search, ui
+from archpred.app import ui
 
-search.ensure_in_menu()  # until ui.PAGES lists the Search page
 ui.run_app()

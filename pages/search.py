@@ -5,7 +5,6 @@ import streamlit as st
 from archpred.app import search, ui
 from archpred.app.text import md_escape
 
-search.ensure_in_menu()
 ui.through_navigation()
 st.title("Search")
 st.caption(

@@ -32,7 +32,6 @@ from archpred.search import oracles as oracle_module
 from archpred.search.store import RunRecord, RunStore, default_path
 from archpred.spaces import Architecture, get_space
 
-PAGE = ("pages/search.py", "Search", ":material/travel_explore:")
 REFERENCE = PROJECT_ROOT / "reports" / "search" / "reference.json"
 REFRESH_S = 2.0
 DEFAULT_BUDGET = 150  # as the command line
@@ -49,15 +48,6 @@ NB101_NOTE = (
     "NB-101 searches our 20,001 labelled cells only (one training run each at 108 epochs): "
     "validation accuracy only, no test accuracy."
 )
-
-
-def ensure_in_menu() -> None:
-    """Put the Search page in the app's menu (``ui.PAGES``) when it is not there yet: called by
-    ``app.py`` and by the page itself, so a first link to the page also finds it."""
-    from archpred.app import ui
-
-    if PAGE not in ui.PAGES:
-        ui.PAGES.append(PAGE)
 
 
 # -- settings ---------------------------------------------------------------------------------

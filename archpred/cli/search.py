@@ -14,8 +14,6 @@ The store is the same SQLite file the API (``archpred.search``) and the app use;
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 import json
 import sys
 from pathlib import Path
@@ -23,6 +21,7 @@ from typing import Any
 
 from archpred.cli.common import add_runtime, parse_key_values
 from archpred.search.registry import SEARCHERS
+from archpred.search.store import default_path
 
 ALGORITHMS_HELP = ", ".join(SEARCHERS)
 STORE_HELP = "run store file (default: $ARCHPRED_CACHE_DIR/search/runs.db, i.e. ~/.cache/archpred/search/runs.db)"
@@ -196,15 +195,9 @@ def pct(fraction: float | None) -> str:
 
 
 # -- stores -----------------------------------------------------------------------------------
-def default_store(create: bool) -> Path:
-    from archpred.paths import cache_dir
-
-    return cache_dir("search", create=create) / "runs.db"
-
-
 def new_store(value: str | None) -> Path:
     """The store a new run goes to (created if missing; its folder must exist)."""
-    path = Path(value) if value else default_store(create=True)
+    path = Path(value) if value else default_path(create=True)
     if not path.parent.is_dir():
         raise FileNotFoundError(f"no folder {path.parent} for the run store")
     return path
@@ -212,7 +205,7 @@ def new_store(value: str | None) -> Path:
 
 def existing_store(value: str | None) -> Path:
     """A store that must already exist (reading it must not create an empty one)."""
-    path = Path(value) if value else default_store(create=False)
+    path = Path(value) if value else default_path(create=False)
     if not path.is_file():
         raise FileNotFoundError(f"no run store at {path}")
     return path
@@ -221,16 +214,18 @@ def existing_store(value: str | None) -> Path:
 # -- runs ---------------------------------------------------------------------------------------
 def cmd_list(args: argparse.Namespace) -> int:
     """A table of every run, oldest first."""
-    from archpred.search import list_runs, load_run
+    from archpred.search import list_runs
+    from archpred.search.store import RunStore
 
     store = existing_store(args.store)
+    with RunStore(store) as db:
+        best = db.best_val_accs()  # one query, not every run's evaluations
     rows = [["run", "algorithm", "space", "dataset", "status", "progress", "best val"]]
     for s in list_runs(store):
-        best = load_run(store, s.run_id).best
         rows.append(
             [
                 str(s.run_id), s.algorithm, s.space, s.dataset, s.status, f"{s.progress}/{s.budget}",
-                pct(None if best is None else best.val_acc),
+                pct(best.get(s.run_id)),
             ]
         )  # fmt: skip
     if len(rows) == 1:
@@ -263,41 +258,16 @@ def cmd_export(args: argparse.Namespace) -> int:
     """Every evaluation of a run in order, as CSV (one row each) or JSON (config + list)."""
     from archpred.artifacts import atomic_write_text
     from archpred.search import load_run
+    from archpred.search.export import export_text
 
     result = load_run(existing_store(args.store), args.run_id)
-    records = [{"idx": i, **e.to_record()} for i, e in enumerate(result.history)]
-    if args.format == "json":
-        doc = {"run_id": result.run_id, "status": result.status, "config": result.config, "evaluations": records}
-        text = json.dumps(doc, indent=1) + "\n"
-    else:
-        text = to_csv(records)
+    text = export_text(result, args.format)
     if args.out is None:
         sys.stdout.write(text)
     else:
         atomic_write_text(args.out, text)
-        print(f"wrote {len(records)} evaluations of run {result.run_id} to {args.out}", file=sys.stderr)
+        print(f"wrote {len(result.history)} evaluations of run {result.run_id} to {args.out}", file=sys.stderr)
     return 0
-
-
-def to_csv(records: list[dict[str, Any]]) -> str:
-    """One row per evaluation: the fixed fields, the cell as JSON, then the algorithm's own fields."""
-    fixed = ["idx", "key", "val_acc", "mean_val_acc", "test_acc", "cost", "time"]
-    extra_keys = sorted({k for r in records for k in r["extra"]})
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow([*fixed, "arch", *extra_keys])
-    for r in records:
-        extras = [cell_text(r["extra"].get(k)) for k in extra_keys]
-        writer.writerow([*(cell_text(r[k]) for k in fixed), json.dumps(r["arch"]), *extras])
-    return out.getvalue()
-
-
-def cell_text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, (dict, list)):
-        return json.dumps(value)
-    return str(value)
 
 
 def table(rows: list[list[str]]) -> str:

@@ -25,11 +25,3 @@ def test_csv_and_json_hold_every_evaluation_in_order(tmp_path):
     assert [e["idx"] for e in doc["evaluations"]] == list(range(7))
     with pytest.raises(InvalidOption, match="unknown export format"):
         export.export_text(result, "xml")
-
-
-def test_the_command_line_writes_the_same_text(tmp_path):
-    """Until the CLI imports these functions, its own copy must agree byte for byte."""
-    cli = pytest.importorskip("archpred.cli.search")
-    result = run_search("nb201", "local", 6, 1)
-    records = export.records(result)
-    assert export.to_csv(records) == cli.to_csv(records)
