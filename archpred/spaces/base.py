@@ -27,6 +27,7 @@ from archpred.spaces.hashing import graph_hash
 def _cached_hash(adjacency: tuple[tuple[int, ...], ...], labels: tuple[int, ...]) -> str:
     return graph_hash(adjacency, labels)
 
+
 if TYPE_CHECKING:  # torch and PyG load on first use, so the CLI starts fast
     from torch_geometric.data import Data
 
