@@ -17,7 +17,7 @@ from archpred.search.base import Candidates, Searcher
 from archpred.spaces import SearchSpace
 
 # Each algorithm's name joins SEARCHERS when its module lands (the CLI help lists them too).
-SEARCHERS = ("random", "evolution", "local", "neural-predictor", "bananas", "soft-pareto", "latent-bo")
+SEARCHERS = ("random", "evolution", "local", "neural-predictor", "bananas", "soft-pareto", "latent-bo", "reinforce")
 
 
 def searcher_class(name: str) -> type[Searcher]:

@@ -1,23 +1,26 @@
-"""The latent-space searcher ``latent-bo``: the ask/tell contract with small settings, BO
-beating its own random start, the decoded / nearest rule."""
+"""The latent-space searchers ``latent-bo`` and ``reinforce``: the ask/tell contract with small
+settings, BO beating its own random start, the decoded / nearest rule, REINFORCE's update."""
 
 from __future__ import annotations
+
+import json
 
 import numpy as np
 import pytest
 
 from archpred.errors import ArchpredError, InvalidOption
-from archpred.search import SEARCHERS, make_searcher, run_search, searcher_options
+from archpred.search import SEARCHERS, Evaluation, make_searcher, run_search, searcher_options
 from archpred.search.latent import latent_table
 from archpred.spaces import get_space
 
 from . import test_searchers as contract
 from .conftest import SMALL, table_oracle
 
-LATENT = ("latent-bo",)
+LATENT = ("latent-bo", "reinforce")
 # a few GP fits per test: a big batch, a short random start, few acquisition starts
 TINY = {
     "latent-bo": {"n_initial": 4, "batch": 8, "num_restarts": 1, "raw_samples": 32, "maxiter": 5},
+    "reinforce": {"batch": 4},
 }
 
 
@@ -44,6 +47,7 @@ def test_registered_with_their_options():
         "maxiter": 50,
         "max_tries": 100,
     }
+    assert {"vae", "n_initial", "batch", "lr", "sigma", "momentum"} <= set(searcher_options("reinforce"))
 
 
 # -- the contract (the same checks as every searcher's, on both table spaces) ------------------
@@ -108,6 +112,58 @@ def test_bo_decodes_a_point_or_takes_the_nearest_new_cell(monkeypatch):
     assert space.key(archs[1]) != space.key(archs[2])
 
 
+# -- reinforce --------------------------------------------------------------------------------
+@pytest.mark.parametrize("sign", [1.0, -1.0])
+def test_reinforce_moves_the_mean_towards_a_rewarded_action(sign):
+    """One-step episodes: a reward above the moving-average baseline pulls the policy's mean
+    (from the same state) towards the action taken; one below pushes it away."""
+    import torch
+
+    space = get_space("nb201")
+    searcher = make_searcher("reinforce", space, np.random.default_rng(0), batch=1, lr=0.05)
+    oracle = table_oracle("nb201")
+    [first] = searcher.ask()
+    searcher.tell(oracle.query(first))
+    row = searcher.state_dict()["state_row"]
+
+    def mean_from_state() -> np.ndarray:
+        policy, _ = searcher._policy()
+        with torch.no_grad():
+            mean, _ = policy(torch.as_tensor(searcher.table.z[row], dtype=torch.float32)[None])
+        return mean[0].double().numpy()
+
+    [arch] = searcher.ask()
+    assert searcher.info(arch)["phase"] == "policy"
+    state = searcher.state_dict()
+    action = np.asarray(state["episodes"][-1][-1]["action"])
+    before = mean_from_state()
+    answer = oracle.query(arch)
+    searcher.tell(Evaluation(arch, answer.key, state["baseline"] + 0.1 * sign, answer.mean_val_acc, None, 1.0))
+    assert searcher.state_dict()["episodes"] == []  # learned from and dropped
+    after = mean_from_state()
+    closer = np.linalg.norm(after - action) < np.linalg.norm(before - action)
+    assert closer == (sign > 0)
+
+
+def test_reinforce_state_holds_the_policy_exactly():
+    """The policy's parameters and Adam's moments survive JSON bit for bit."""
+    searcher, oracle = contract.new("reinforce", "nb201")
+    contract.drive(searcher, oracle, 10)  # 1 random cell, then two 4-step episodes and one step
+    state = json.loads(json.dumps(searcher.state_dict()))
+    assert len(state["episodes"]) == 1 and len(state["episodes"][0]) == 1
+    assert state["memory"] is not None and state["policy"]["adam"]
+    other, _ = contract.new("reinforce", "nb201", seed=7)
+    other.load_state_dict(state)
+    import torch
+
+    for (name, p), (_, q) in zip(searcher._policy()[0].named_parameters(), other._policy()[0].named_parameters()):
+        assert torch.equal(p, q), name
+    adam_a, adam_b = searcher._policy()[1].state_dict()["state"], other._policy()[1].state_dict()["state"]
+    for i in adam_a:
+        for field in ("step", "exp_avg", "exp_avg_sq"):
+            assert torch.equal(adam_a[i][field], adam_b[i][field]), (i, field)
+
+
 # -- options ----------------------------------------------------------------------------------
 @pytest.mark.parametrize(
     "name, options",
@@ -117,6 +173,11 @@ def test_bo_decodes_a_point_or_takes_the_nearest_new_cell(monkeypatch):
         ("latent-bo", {"n_initial": 2.5}),
         ("latent-bo", {"raw_samples": -1}),
         ("latent-bo", {"maxiter": 0}),
+        ("reinforce", {"vae": "vae"}),
+        ("reinforce", {"batch": 0}),
+        ("reinforce", {"sigma": 0}),
+        ("reinforce", {"momentum": 1.0}),
+        ("reinforce", {"lr": "fast"}),
     ],
 )
 def test_bad_options_are_one_line_errors(name, options):
