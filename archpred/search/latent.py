@@ -3,9 +3,10 @@ cells a run can evaluate, and the nearest not-yet-proposed cell to a point of th
 
 ``latent-bo`` and ``reinforce`` move through a VAE's latent space but may propose only cells
 the oracle can evaluate (NB-201: all 15,625; NB-101: the 20,001 cells of our table, which are
-``Candidates``). Both need those cells' embeddings; encoding them costs seconds (NB-201 on one
-CPU thread: arch2vec 2.3 s, SVGe 8 s), so a table is built once per process and per (VAE kind,
-space, kind of vector, cells) and shared by every searcher of the process.
+``Candidates``). Both need those cells' embeddings; encoding them costs seconds (on one CPU
+thread of our shared machine: NB-201's 15,625 cells arch2vec 2.3 s, SVGe 8.0 s; NB-101's
+20,001 arch2vec 8.7 s, SVGe 36 s, under twice the load), so a table is built once per process
+and per (VAE kind, space, kind of vector, cells) and shared by every searcher of the process.
 
 The VAE runs on the CPU here, whatever GPU there is: the embeddings decide which cells are
 proposed, so a run resumed on another machine must see exactly the same numbers.
@@ -123,6 +124,8 @@ def latent_table(kind: str, vector: str, space: SearchSpace, candidates: Candida
     """The (cached) table of ``kind``'s ``vector`` for the cells a run with ``candidates`` can evaluate."""
     if vector not in VECTORS:
         raise InvalidOption(f"unknown latent vector {vector!r}; choose from {', '.join(VECTORS)}")
+    if kind == "svge":
+        vector = "latent"  # SVGe's embedding is its latent: one table serves both
     archs, keys = evaluable_cells(space, candidates)
     digest = hashlib.sha1("\n".join(keys).encode()).hexdigest()
     table = _TABLES.get((kind, vector, space.name, digest))

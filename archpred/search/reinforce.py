@@ -201,7 +201,7 @@ class Reinforce(Searcher):
             "init_asked": self._init_asked,
             "state_row": self._state_row,
             "memory": self._memory,
-            "episodes": self._episodes,
+            "episodes": [[dict(s) for s in episode] for episode in self._episodes],  # a copy: steps change
             "baseline": self._baseline,
             "policy": self._policy_state,
         }
