@@ -69,6 +69,8 @@ class SearchBenchConfig:
         out: report path without suffix (``.json``, ``.md``, ``.png``), plus ``reference.json``
             beside it (random and evolution bands for the app's Search page).
         workers: processes running runs at once.
+        render_only: run nothing; report the runs already in the store (fewer seeds where fewer
+            finished, said per row).
         command: the command line recorded in the report.
     """
 
@@ -82,6 +84,7 @@ class SearchBenchConfig:
     store: Path = dataclasses.field(default_factory=lambda: cache_dir("bench") / "search.db")
     out: Path = Path("reports/search/search")
     workers: int = 1
+    render_only: bool = False
     command: str = ""
 
     def __post_init__(self) -> None:
@@ -492,7 +495,8 @@ def _published(summary: dict[str, Any]) -> list[str]:
 
 def run_search_bench(config: SearchBenchConfig) -> dict[str, Any]:
     """Run what is missing, then write ``out``.json / .md / .png and ``reference.json``."""
-    run_jobs(config)
+    if not config.render_only:
+        run_jobs(config)
     summary = summarise(collect(config), config)
     config.out.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_text(config.out.with_suffix(".json"), json.dumps(summary, indent=1, sort_keys=True) + "\n")

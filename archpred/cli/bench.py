@@ -278,6 +278,7 @@ def _add_search(bsub: argparse._SubParsersAction) -> None:
     p.add_argument("--store", type=Path, default=None, help="run store (default $ARCHPRED_CACHE_DIR/bench/search.db)")
     p.add_argument("--out", type=Path, default=Path("reports/search/search"), help="report path without suffix")
     p.add_argument("--workers", type=int, default=1, help="processes running runs at once (default 1)")
+    p.add_argument("--render-only", action="store_true", help="run nothing: report the finished runs in the store")
     add_runtime(p, threads=1)
     p.set_defaults(func=cmd_search)
 
@@ -306,6 +307,7 @@ def cmd_search(args: argparse.Namespace) -> int:
         options=options,
         out=args.out,
         workers=args.workers,
+        render_only=args.render_only,
         command=given_command(args),
         **extra,
     )

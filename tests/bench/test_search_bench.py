@@ -72,6 +72,9 @@ def test_harness_writes_the_report_from_real_runs_and_resumes(config, capsys):
     # everything is in the store: a second harness runs nothing
     bench.run_jobs(config)
     assert "4/4 runs already in" in capsys.readouterr().out
+    # render-only reports what finished and runs nothing, even where more seeds are asked for
+    more = bench.SearchBenchConfig(**{**config.__dict__, "seeds": 5, "render_only": True})
+    assert bench.run_search_bench(more)["curves"]["nb201/cifar10/random"]["seeds"] == 2
 
 
 def test_harness_resumes_a_cut_run_and_extends_finished_ones(config, capsys):
