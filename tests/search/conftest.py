@@ -15,6 +15,15 @@ SMALL = {
     "random": {},
     "evolution": {"population_size": 6, "sample_size": 3},
     "local": {},
+    "neural-predictor": {
+        "n_initial": 5,
+        "top_k": 4,
+        "train_steps": 5,
+        "pool_size": 300,
+        "predictor_options": {"hidden": 8},
+    },
+    "bananas": {"n_initial": 5, "top_k": 4, "train_steps": 5, "num_candidates": 20},
+    "soft-pareto": {"n_initial": 5, "top_k": 4, "train_steps": 5, "pool_size": 300, "predictor_options": {"hidden": 8}},
 }
 
 
