@@ -23,6 +23,9 @@ SMALL = {
         "predictor_options": {"hidden": 8},
     },
     "bananas": {"n_initial": 5, "top_k": 4, "train_steps": 5, "num_candidates": 20},
+    # a few GP fits per run: a big batch, a short random start, few acquisition starts
+    "latent-bo": {"n_initial": 4, "batch": 8, "num_restarts": 1, "raw_samples": 32, "maxiter": 5},
+    "reinforce": {"batch": 4},
     "soft-pareto": {"n_initial": 5, "top_k": 4, "train_steps": 5, "pool_size": 300, "predictor_options": {"hidden": 8}},
 }
 
