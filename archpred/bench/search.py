@@ -166,7 +166,7 @@ def _run_job(store: str, job: Job, budget: int, run_id: int | None) -> tuple[Job
     return job, int(result.run_id), time.perf_counter() - start
 
 
-def run_jobs(config: SearchBenchConfig) -> None:
+def complete_runs(config: SearchBenchConfig) -> None:
     """Run (or resume, or extend) every job not finished at ``budget``, printing each as it ends."""
     config.store.parent.mkdir(parents=True, exist_ok=True)
     stored = _stored_runs(config.store)
@@ -496,7 +496,7 @@ def _published(summary: dict[str, Any]) -> list[str]:
 def run_search_bench(config: SearchBenchConfig) -> dict[str, Any]:
     """Run what is missing, then write ``out``.json / .md / .png and ``reference.json``."""
     if not config.render_only:
-        run_jobs(config)
+        complete_runs(config)
     summary = summarise(collect(config), config)
     config.out.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_text(config.out.with_suffix(".json"), json.dumps(summary, indent=1, sort_keys=True) + "\n")

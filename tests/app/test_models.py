@@ -84,17 +84,24 @@ def test_predictions_panel_reports_a_corrupt_predictor_file():
     predictor at all is not listed (and so not a problem)."""
     from archpred.app.panels.predictions import predictions_table
 
-    model, archs = _fitted_forest()
-    model.save(user_dir(create=True) / "nb201-panel-rf.pt")
-    header = {"format": "archpred-predictor", "version": 1, "name": "random-forest", "space": "nb201"}
-    torch.save({**header, "seed": 0, "config": "{}", "state": {}}, user_dir() / "nb201-broken-body.pt")
-    (user_dir() / "nb201-garbage.pt").write_bytes(b"garbage")
-    table, problems = predictions_table("nb201", archs[0])
-    assert "nb201-panel-rf" in set(table["model"])
-    assert np.isfinite(table["predicted"]).all()
-    assert "nb201-broken-body" not in set(table["model"])
-    assert any(p.startswith("nb201-broken-body.pt: ") and "corrupt" in p for p in problems), problems
-    assert not any("garbage" in p for p in problems)
+    # the files share the session cache with other tests (a broken one would be their problem):
+    # removed afterwards whatever happens
+    files = [user_dir(create=True) / n for n in ("nb201-panel-rf.pt", "nb201-broken-body.pt", "nb201-garbage.pt")]
+    try:
+        model, archs = _fitted_forest()
+        model.save(user_dir(create=True) / "nb201-panel-rf.pt")
+        header = {"format": "archpred-predictor", "version": 1, "name": "random-forest", "space": "nb201"}
+        torch.save({**header, "seed": 0, "config": "{}", "state": {}}, user_dir() / "nb201-broken-body.pt")
+        (user_dir() / "nb201-garbage.pt").write_bytes(b"garbage")
+        table, problems = predictions_table("nb201", archs[0])
+        assert "nb201-panel-rf" in set(table["model"])
+        assert np.isfinite(table["predicted"]).all()
+        assert "nb201-broken-body" not in set(table["model"])
+        assert any(p.startswith("nb201-broken-body.pt: ") and "corrupt" in p for p in problems), problems
+        assert not any("garbage" in p for p in problems)
+    finally:
+        for f in files:
+            f.unlink(missing_ok=True)
 
 
 def test_read_header_is_lazy_and_strict(tmp_path):

@@ -70,7 +70,7 @@ def test_harness_writes_the_report_from_real_runs_and_resumes(config, capsys):
     assert len(ref["nb201/cifar10"]["random"]["lo"]) == 12
     capsys.readouterr()
     # everything is in the store: a second harness runs nothing
-    bench.run_jobs(config)
+    bench.complete_runs(config)
     assert "4/4 runs already in" in capsys.readouterr().out
     # render-only reports what finished and runs nothing, even where more seeds are asked for
     more = bench.SearchBenchConfig(**{**config.__dict__, "seeds": 5, "render_only": True})
@@ -88,11 +88,11 @@ def test_harness_resumes_a_cut_run_and_extends_finished_ones(config, capsys):
 
     with pytest.raises(Stop):
         run_search("nb201", "random", 12, 0, store=config.store, on_evaluation=stop_at_5)
-    bench.run_jobs(config)
+    bench.complete_runs(config)
     assert "0/4 runs already in" in capsys.readouterr().out
     assert len(load_run(config.store, 1).history) == 12  # resumed, not run again
     bigger = bench.SearchBenchConfig(**{**config.__dict__, "budget": 15})
-    bench.run_jobs(bigger)
+    bench.complete_runs(bigger)
     with RunStore(config.store) as db:
         assert [r.progress for r in db.runs()] == [15, 15, 15, 15]  # extended in place, no new runs
 
