@@ -55,7 +55,7 @@ PUBLISHED = {
 
 @dataclasses.dataclass(frozen=True)
 class SearchBenchConfig:
-    """What ``run_search_bench`` runs, and where it writes.
+    """What ``run_search`` runs, and where it writes.
 
     Args:
         settings: ``space/dataset`` pairs (``SETTINGS``).
@@ -493,7 +493,7 @@ def _published(summary: dict[str, Any]) -> list[str]:
     return out
 
 
-def run_search_bench(config: SearchBenchConfig) -> dict[str, Any]:
+def run_search(config: SearchBenchConfig) -> dict[str, Any]:
     """Run what is missing, then write ``out``.json / .md / .png and ``reference.json``."""
     if not config.render_only:
         complete_runs(config)

@@ -284,7 +284,7 @@ def _add_search(bsub: argparse._SubParsersAction) -> None:
 
 
 def cmd_search(args: argparse.Namespace) -> int:
-    from archpred.bench.search import SearchBenchConfig, run_search_bench
+    from archpred.bench.search import SearchBenchConfig, run_search
     from archpred.cli.common import parse_key_values
 
     options: dict[str, dict] = {}
@@ -311,5 +311,5 @@ def cmd_search(args: argparse.Namespace) -> int:
         command=given_command(args),
         **extra,
     )
-    run_search_bench(config)
+    run_search(config)
     return 0

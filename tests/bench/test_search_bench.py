@@ -52,7 +52,7 @@ def config(tmp_path):
 
 
 def test_harness_writes_the_report_from_real_runs_and_resumes(config, capsys):
-    summary = bench.run_search_bench(config)
+    summary = bench.run_search(config)
     curve = summary["curves"]["nb201/cifar10/evolution"]
     assert curve["seeds"] == 2 and len(curve["mean"]) == 12
     # the mean curve is the mean of the runs' incumbent traces, recomputed here from the store
@@ -74,7 +74,7 @@ def test_harness_writes_the_report_from_real_runs_and_resumes(config, capsys):
     assert "4/4 runs already in" in capsys.readouterr().out
     # render-only reports what finished and runs nothing, even where more seeds are asked for
     more = bench.SearchBenchConfig(**{**config.__dict__, "seeds": 5, "render_only": True})
-    assert bench.run_search_bench(more)["curves"]["nb201/cifar10/random"]["seeds"] == 2
+    assert bench.run_search(more)["curves"]["nb201/cifar10/random"]["seeds"] == 2
 
 
 def test_harness_resumes_a_cut_run_and_extends_finished_ones(config, capsys):
@@ -104,7 +104,7 @@ def test_cli_bench_search_rejects_a_bad_setting(capsys):
 
 def test_a_slow_algorithm_can_have_a_smaller_budget(config):
     small = bench.SearchBenchConfig(**{**config.__dict__, "budget_by_algorithm": {"evolution": 8}})
-    summary = bench.run_search_bench(small)
+    summary = bench.run_search(small)
     assert len(summary["curves"]["nb201/cifar10/evolution"]["mean"]) == 8
     assert len(summary["curves"]["nb201/cifar10/random"]["mean"]) == 12
     md = small.out.with_suffix(".md").read_text()

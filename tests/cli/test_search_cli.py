@@ -169,6 +169,7 @@ def test_predictor_oracle_runs_are_labelled_predicted(tmp_path, capsys):
     assert " predicted " in out and " val " not in out
 
 
+@pytest.mark.pool
 def test_workers_run_a_search_in_a_process_pool(tmp_path, capsys):
     argv = ["search", "--algorithm", "random", "--budget", "4", "--workers", "2", "--quiet"]
     assert main([*argv, "--store", str(tmp_path / "runs.db")]) == 0

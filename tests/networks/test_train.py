@@ -162,6 +162,7 @@ def test_io_features(tmp_path):
     assert str(saved["hash"]) == result["hash"] and saved["features"].shape == (359, 10)
 
 
+@pytest.mark.pool
 def test_train_many_parallel_and_resumable(tmp_path):
     out = tmp_path / "many.jsonl"
     archs = ["00000012", "10000000", "00000012"]

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.pool
+
 from archpred.errors import InvalidOption
 from archpred.search import list_runs, load_run, resume_search, run_search
 from archpred.search.store import RunStore
