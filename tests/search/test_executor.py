@@ -19,13 +19,13 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.pool
-
 from archpred.errors import InvalidOption
 from archpred.search import list_runs, load_run, resume_search, run_search
 from archpred.search.store import RunStore
 
 from .test_run import ROOT, Stop, stop_after, wait_for_evaluations
+
+pytestmark = pytest.mark.pool  # spawns pools and Ray: a fresh pytest process (see .ci/run)
 
 BUDGET, SEED = 10, 5
 
