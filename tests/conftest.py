@@ -65,4 +65,3 @@ def nb101_data() -> Path:
     if not is_available("nb101"):
         pytest.skip("needs the shared nb101 data")
     return data_dir()
-
