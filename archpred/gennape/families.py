@@ -1,0 +1,121 @@
+"""GENNAPE's architecture families: every benchmark cell as the computation graph of its real
+network, built once and cached on disk in shards.
+
+``load_family(name)`` returns a ``Family`` (graphs + accuracies) for ``nb101`` (the training
+family: our 20,001 cells, validation accuracy after 108 epochs), ``nb201`` (all 15,625 cells,
+CIFAR-10 test accuracy), ``macro`` (NAS-Bench-Macro, 6,561, CIFAR-10 test accuracy) and ``enas``
+(20,015 cells, ENAS weight-sharing validation accuracy: a proxy family). Missing shards are
+built (``build_network`` + ``to_computation_graph``) and each one is written the moment it is
+done, so an interrupted build resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from archpred.errors import InvalidOption
+from archpred.gennape.graphs import GraphSet
+from archpred.paths import cache_dir
+
+SHARD = 500
+
+
+@dataclass(frozen=True)
+class FamilySpec:
+    benchmark: str
+    metric: str
+    dataset: str
+    note: str = ""
+
+
+FAMILIES: dict[str, FamilySpec] = {
+    "nb101": FamilySpec(
+        "nb101", "val_acc_108", "CIFAR-10", "validation accuracy, one run (no test accuracy in our data)"
+    ),
+    "nb201": FamilySpec("nb201", "test_acc_cifar10", "CIFAR-10", "test accuracy, mean over seeds"),
+    "macro": FamilySpec("macro", "test_acc", "CIFAR-10", "test accuracy, mean of 3 runs"),
+    "enas": FamilySpec("enas", "acc", "CIFAR-10", "ENAS weight-sharing accuracy (a proxy, not trained alone)"),
+}
+
+
+@dataclass(frozen=True)
+class Family:
+    """A family's CGs and their accuracies (fractions), row-aligned with the benchmark table."""
+
+    name: str
+    graphs: GraphSet
+    accuracy: np.ndarray
+    archs: list
+
+    def __len__(self) -> int:
+        return len(self.graphs)
+
+
+def _spec(name: str) -> FamilySpec:
+    if name not in FAMILIES:
+        raise InvalidOption(f"unknown family {name!r}; choose from {', '.join(FAMILIES)}")
+    return FAMILIES[name]
+
+
+def family_dir(name: str) -> Path:
+    return cache_dir("gennape", "graphs", name)
+
+
+def build_graph(arch, space: str):  # noqa: ANN001, ANN201 (Architecture -> Data)
+    """The CG of one benchmark cell's network (weights are never used, only shapes)."""
+    from archpred.networks import build_network, to_computation_graph
+
+    return to_computation_graph(build_network(arch, space))
+
+
+def load_family(
+    name: str,
+    limit: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Family:
+    """The family's CGs and accuracies, building (and caching) the shards it lacks.
+
+    Args:
+        limit: only the first ``limit`` rows of the benchmark (whole shards are built).
+        progress: called with (graphs ready, graphs wanted) after each shard.
+    """
+    from archpred.data import load_benchmark
+
+    spec = _spec(name)
+    bench = load_benchmark(spec.benchmark)
+    n = len(bench) if limit is None else min(int(limit), len(bench))
+    folder = family_dir(name)
+    sets = []
+    for start in range(0, n, SHARD):
+        stop = min(start + SHARD, len(bench))
+        path = folder / f"shard_{start // SHARD:04d}.npz"
+        shard = _load_shard(path, bench.keys[start:stop])
+        if shard is None:
+            graphs = [build_graph(a, bench.space.name) for a in bench.archs[start:stop]]
+            shard = GraphSet.from_graphs(graphs, bench.keys[start:stop])
+            shard.save(path)
+        sets.append(shard)
+        if progress is not None:
+            progress(min(stop, n), n)
+    graphs = GraphSet.concat(sets)
+    if len(graphs) > n:
+        graphs = graphs.subset(range(n))
+    accuracy = np.asarray(bench[spec.metric][:n], dtype=np.float64)
+    if np.nanmax(accuracy) > 1.5:  # some tables are in %
+        accuracy = accuracy / 100.0
+    return Family(name=name, graphs=graphs, accuracy=accuracy, archs=list(bench.archs[:n]))
+
+
+def _load_shard(path: Path, keys: list[str]) -> GraphSet | None:
+    """A cached shard whose keys match the benchmark's rows, else ``None`` (rebuild it)."""
+    if not path.is_file():
+        return None
+    try:
+        shard = GraphSet.load(path)
+    except Exception:
+        return None
+    return shard if list(shard.keys) == list(keys) else None
