@@ -14,14 +14,14 @@ import sys
 
 def build_parser() -> argparse.ArgumentParser:
     """The whole command line: every command module of ``archpred.cli`` registers itself."""
-    from archpred.cli import bench, cells, data, search, train, train_arch
+    from archpred.cli import bench, cells, data, predict, search, train, train_arch
 
     parser = argparse.ArgumentParser(
         prog="archpred", description="Neural-architecture performance prediction and exploration."
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for module in (data, cells, bench, train, train_arch, search):
+    for module in (data, cells, bench, train, train_arch, search, predict):
         module.register(sub)
     return parser
 

@@ -23,6 +23,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         _add_screenshots,
         _add_walk_radius,
         _add_search,
+        _add_gennape,
     ):
         add(bsub)
 
@@ -312,4 +313,53 @@ def cmd_search(args: argparse.Namespace) -> int:
         **extra,
     )
     run_search(config)
+    return 0
+
+
+# -- bench gennape ----------------------------------------------------------------------------
+def _add_gennape(bsub: argparse._SubParsersAction) -> None:
+    p = bsub.add_parser("gennape", help="GENNAPE zero-shot and fine-tuned on unseen families, beside the paper")
+    p.add_argument("--model", type=Path, default=None, help="GENNAPE file (default: the shipped NB-101 model)")
+    tests = "nb201,macro,enas"  # families.FAMILIES minus nb101 (not imported here: --help stays instant)
+    p.add_argument("--families", default=tests, help=f"comma list of test families (default {tests})")
+    p.add_argument("--limit", type=int, default=None, help="a random subset of N cells per family (default: all)")
+    p.add_argument("--seeds", type=int, default=5, help="fine-tuning seeds")
+    p.add_argument("--samples", type=int, default=50, help="labelled cells per fine-tuning")
+    p.add_argument("--epochs", type=int, default=100, help="fine-tuning epochs")
+    p.add_argument("--zero-shot-only", action="store_true", help="skip fine-tuning")
+    p.add_argument("--render-only", action="store_true", help="rewrite the Markdown from the JSON report")
+    p.add_argument("--out", type=Path, default=Path("reports/gennape.json"))
+    add_runtime(p)
+    p.set_defaults(func=cmd_gennape)
+
+
+def cmd_gennape(args: argparse.Namespace) -> int:
+    import json
+
+    from archpred.bench.gennape import GennapeBenchConfig, render_report, run_gennape
+    from archpred.gennape.families import FAMILIES
+
+    families = _split(args.families)
+    unknown = [f for f in families if f not in FAMILIES or f == "nb101"]
+    if unknown:
+        raise ValueError(f"unknown test family {', '.join(unknown)}; choose from {', '.join(FAMILIES)} except nb101")
+    if args.render_only:
+        if not args.out.is_file():
+            raise FileNotFoundError(f"no report to render: {args.out}")
+        print(render_report(json.loads(args.out.read_text()), args.out.with_suffix(".md")))
+        return 0
+    config = GennapeBenchConfig(
+        model=args.model,
+        families=families,
+        limit=args.limit,
+        seeds=args.seeds,
+        samples=args.samples,
+        epochs=args.epochs,
+        fine_tune=not args.zero_shot_only,
+        out=args.out,
+        device=args.device,
+        command=command_line("bench gennape", args),
+    )
+    run_gennape(config)
+    print(f"wrote {args.out} and {args.out.with_suffix('.md')}")
     return 0

@@ -76,12 +76,14 @@ def load_family(
     name: str,
     limit: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    shard_size: int = SHARD,
 ) -> Family:
     """The family's CGs and accuracies, building (and caching) the shards it lacks.
 
     Args:
         limit: only the first ``limit`` rows of the benchmark (whole shards are built).
         progress: called with (graphs ready, graphs wanted) after each shard.
+        shard_size: cells per cached file (tests use tiny shards).
     """
     from archpred.data import load_benchmark
 
@@ -90,9 +92,9 @@ def load_family(
     n = len(bench) if limit is None else min(int(limit), len(bench))
     folder = family_dir(name)
     sets = []
-    for start in range(0, n, SHARD):
-        stop = min(start + SHARD, len(bench))
-        path = folder / f"shard_{start // SHARD:04d}.npz"
+    for start in range(0, n, shard_size):
+        stop = min(start + shard_size, len(bench))
+        path = folder / f"shard_{start // shard_size:04d}.npz"
         shard = _load_shard(path, bench.keys[start:stop])
         if shard is None:
             graphs = [build_graph(a, bench.space.name) for a in bench.archs[start:stop]]
