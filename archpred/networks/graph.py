@@ -9,7 +9,10 @@ Node features ``x`` (GENNAPE's): the op-type one-hot over ``OP_TYPES``, then 12 
 ``in_H, in_W, in_C, out_H, out_W, out_C`` (a 2-D tensor (N, C) counts as H = W = 1; the first
 tensor input is the input shape), ``w_out, w_in, w_kH, w_kW`` (the weight tensor's shape, 0 for
 ops without weights; linear layers have kH = kW = 1) and ``bias`` (0/1). Also on the ``Data``:
-``op_type`` (ids), ``names`` and ``ops`` (lists of str), ``feature_names``.
+``op_type`` (ids), ``names`` and ``ops`` (lists of str), ``feature_names``, and ``source_ops``
+(list of str): the operation each node came from -- the ONNX ``op_type``; for fx the module's
+class name, the function's name, ``Tensor.<method>`` or ``Tensor.<attribute>`` -- so that nodes
+mapped to ``other`` can be named to a user.
 """
 
 from __future__ import annotations
@@ -152,6 +155,7 @@ class _GraphBuilder:
     def __init__(self) -> None:
         self.nodes: list[tuple[str, str, Any, Any, Any, bool]] = []  # name, op, in, out, weight, bias
         self.edges: list[tuple[int, int]] = []
+        self.source_ops: list[str] = []
 
     def add(
         self,
@@ -162,10 +166,13 @@ class _GraphBuilder:
         weight: Any = None,
         bias: bool = False,
         sources: Sequence[int] = (),
+        source_op: str = "",
     ) -> int:
-        """Append a node fed by the nodes ``sources``; returns its index."""
+        """Append a node fed by the nodes ``sources``; ``source_op`` is the operation it came from
+        (default: ``op``). Returns its index."""
         me = len(self.nodes)
         self.nodes.append((name, op, in_shape, out_shape, weight, bias))
+        self.source_ops.append(source_op or op)
         self.edges.extend((s, me) for s in sources)
         return me
 
@@ -181,6 +188,7 @@ class _GraphBuilder:
         edge_index = torch.tensor(self.edges, dtype=torch.long).t().reshape(2, -1)
         data = Data(x=torch.cat([onehot, numeric], dim=1), edge_index=edge_index, op_type=types, num_nodes=len(ops))
         data.names, data.ops, data.feature_names = names, ops, list(FEATURE_NAMES)
+        data.source_ops = list(self.source_ops)
         return data
 
 
@@ -189,6 +197,20 @@ def _shape(node: Any) -> tuple[int, ...] | None:
     if meta is None or not hasattr(meta, "shape"):
         return None
     return tuple(int(s) for s in meta.shape)
+
+
+def _fx_source_op(node: Any, modules: dict[str, nn.Module]) -> str:
+    """The name of the operation an fx node calls: the module's class, the function's name,
+    ``Tensor.<method>``, or ``Tensor.<attribute>`` for ``getattr`` (``x.shape``, ``x.real``)."""
+    if node.op == "call_module":
+        return type(modules[node.target]).__name__
+    if node.op == "call_method":
+        return f"Tensor.{node.target}"
+    if node.op == "call_function":
+        if node.target is getattr and len(node.args) > 1 and isinstance(node.args[1], str):
+            return f"Tensor.{node.args[1]}"
+        return str(getattr(node.target, "__name__", node.target))
+    return ""
 
 
 def to_computation_graph(net: nn.Module, input_shape: Sequence[int] | None = None) -> Data:
@@ -267,7 +289,9 @@ def to_computation_graph(net: nn.Module, input_shape: Sequence[int] | None = Non
         else:
             out_shape = _shape(node)
             in_shape = _shape(first_input) if first_input is not None else out_shape
-        index[node] = builder.add(node.name, op, in_shape, out_shape, weight, bias, sources)
+        index[node] = builder.add(
+            node.name, op, in_shape, out_shape, weight, bias, sources, _fx_source_op(node, modules)
+        )
     return builder.data()
 
 
@@ -366,6 +390,7 @@ def onnx_to_graph(path: str | Path | Any) -> Data:
             weight,
             bias,
             [producer[i] for i in data_inputs if i in producer],
+            node.op_type,
         )
         for o in node.output:
             producer[o] = me
