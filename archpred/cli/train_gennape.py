@@ -24,6 +24,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--kgnn-epochs", type=positive_int, default=40)
     p.add_argument("--seeds", type=positive_int, default=5, help="runs per member; the best is kept")
     p.add_argument("--limit", type=positive_int, default=None, help="only the first N NB-101 cells")
+    p.add_argument("--cl-train-size", type=positive_int, default=None, help="CL encoder on N random training CGs")
+    p.add_argument("--built-only", action="store_true", help="only the NB-101 CGs already cached (a uniform sample)")
     p.add_argument("--members", default=None, help="comma list (default: all)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--half", action="store_true", help="store float16 weights (the shipped model)")
@@ -43,6 +45,8 @@ def run(args: argparse.Namespace) -> int:
         seeds=args.seeds,
         limit=args.limit,
         members=members,
+        cl_train_size=args.cl_train_size,
+        built_only=args.built_only,
     )
     workdir = args.workdir or args.out.with_name(args.out.stem + ".work")
     print(f"GENNAPE: work folder {workdir} (rerun the same command to resume)", file=sys.stderr)

@@ -77,6 +77,7 @@ def load_family(
     limit: int | None = None,
     progress: Callable[[int, int], None] | None = None,
     shard_size: int = SHARD,
+    built_only: bool = False,
 ) -> Family:
     """The family's CGs and accuracies, building (and caching) the shards it lacks.
 
@@ -84,6 +85,8 @@ def load_family(
         limit: only the first ``limit`` rows of the benchmark (whole shards are built).
         progress: called with (graphs ready, graphs wanted) after each shard.
         shard_size: cells per cached file (tests use tiny shards).
+        built_only: build nothing: the rows of the shards already cached (NB-101's rows are
+            sorted hashes, so any set of shards is a uniform sample of our 20,001 cells).
     """
     from archpred.data import load_benchmark
 
@@ -91,25 +94,28 @@ def load_family(
     bench = load_benchmark(spec.benchmark)
     n = len(bench) if limit is None else min(int(limit), len(bench))
     folder = family_dir(name)
-    sets = []
+    sets, rows = [], []
     for start in range(0, n, shard_size):
         stop = min(start + shard_size, len(bench))
         path = folder / f"shard_{start // shard_size:04d}.npz"
         shard = _load_shard(path, bench.keys[start:stop])
+        if shard is None and built_only:
+            continue
         if shard is None:
             graphs = [build_graph(a, bench.space.name) for a in bench.archs[start:stop]]
             shard = GraphSet.from_graphs(graphs, bench.keys[start:stop])
             shard.save(path)
-        sets.append(shard)
+        keep = min(stop, n) - start
+        sets.append(shard if keep == len(shard) else shard.subset(range(keep)))
+        rows.extend(range(start, start + keep))
         if progress is not None:
             progress(min(stop, n), n)
-    graphs = GraphSet.concat(sets)
-    if len(graphs) > n:
-        graphs = graphs.subset(range(n))
-    accuracy = np.asarray(bench[spec.metric][:n], dtype=np.float64)
+    if not sets:
+        raise InvalidOption(f"no {name} computation graphs are cached yet (build them with load_family({name!r}))")
+    accuracy = np.asarray(bench[spec.metric], dtype=np.float64)[rows]
     if np.nanmax(accuracy) > 1.5:  # some tables are in %
         accuracy = accuracy / 100.0
-    return Family(name=name, graphs=graphs, accuracy=accuracy, archs=list(bench.archs[:n]))
+    return Family(name=name, graphs=GraphSet.concat(sets), accuracy=accuracy, archs=[bench.archs[r] for r in rows])
 
 
 def _load_shard(path: Path, keys: list[str]) -> GraphSet | None:
