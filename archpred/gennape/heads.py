@@ -103,7 +103,7 @@ class MLPEnsemble(nn.Module):
     def __init__(self, in_dim: int, n_heads: int = 1, hidden: int = 256, layers: int = 4, dropout: float = 0.0) -> None:
         super().__init__()
         self.heads = StackedMLP(in_dim, n_heads, hidden, layers, 1, dropout)
-        self.n_heads = n_heads
+        self.in_dim, self.n_heads, self.hidden, self.layers, self.dropout = in_dim, n_heads, hidden, layers, dropout
 
     def reset_parameters(self) -> None:
         self.heads.reset_parameters()
@@ -140,7 +140,7 @@ class PairwiseClassifier(nn.Module):
         super().__init__()
         self.heads = StackedMLP(in_dim, n_heads, hidden, layers, latent)
         self.comparator = nn.Linear(2 * latent, 1)
-        self.n_heads, self.latent = n_heads, latent
+        self.in_dim, self.n_heads, self.hidden, self.layers, self.latent = in_dim, n_heads, hidden, layers, latent
 
     def reset_parameters(self) -> None:
         self.heads.reset_parameters()

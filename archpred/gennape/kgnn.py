@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -119,30 +120,83 @@ def train_kgnn(
     progress: bool = True,
     callbacks: Iterable[Callback] = (),
 ) -> tuple[KGNN, list[dict[str, float]]]:
-    """Train a k-GNN on ``graphs -> targets`` with MSE; returns the model (eval mode, on the
-    CPU) and one log dict per epoch.
-
-    The model is built and trained inside ``seeded(seed)`` (weights, dropout; the caller's RNG is
-    left as it was); batches come from ``batches(n, batch_size, seed, epoch)``. With
-    ``checkpoint``, every epoch is saved there and a run finds it and resumes after its last
-    epoch (``fit_loop``); ``callbacks`` get each epoch's logs (a progress bar in the app).
+    """A new k-GNN (weights drawn inside ``seeded(seed)``) trained by :func:`fit_kgnn`; returns
+    the model (eval mode, on the CPU) and one log dict per epoch.
 
     Shapes:
         targets: (n,) one per graph
     """
+    _targets(graphs, targets)  # refuse bad input before building anything
+    with seeded(seed):
+        model = KGNN(config)
+    history = fit_kgnn(
+        model,
+        graphs,
+        targets,
+        epochs=epochs,
+        batch_size=batch_size,
+        lr=lr,
+        seed=seed,
+        device=device,
+        checkpoint=checkpoint,
+        progress=progress,
+        callbacks=callbacks,
+    )
+    return model, history
+
+
+_SETTINGS = ("epochs", "batch_size", "lr", "seed", "device", "progress")
+
+
+def fit_kgnn(
+    model: KGNN,
+    graphs: GraphSet,
+    targets: np.ndarray,
+    settings: Any = None,
+    *,
+    epochs: int = 40,
+    batch_size: int = 32,
+    lr: float = 1e-4,
+    seed: int = 0,
+    device: str | torch.device = "auto",
+    checkpoint: str | Path | None = None,
+    progress: bool = True,
+    callbacks: Iterable[Callback] = (),
+) -> list[dict[str, float]]:
+    """Train ``model`` in place on ``graphs -> targets`` with MSE (also fine-tuning a trained
+    one); it ends in eval mode on the CPU. Returns one log dict per epoch.
+
+    Adam with the house cosine decay from ``lr`` on ``fit_loop``; batches come from
+    ``batches(n, batch_size, seed, epoch)`` and dropout draws run inside ``seeded(seed)`` (the
+    caller's RNG is left as it was). With ``checkpoint``, every epoch is saved there and a run
+    that finds it resumes after its last epoch; ``callbacks`` get each epoch's logs.
+
+    Args:
+        settings: optional object with ``epochs``, ``batch_size``, ``lr``, ``seed``, ``device``
+            and ``progress`` attributes (GENNAPE's member settings), read by name so this module
+            need not import the one above it; they replace the keyword values.
+
+    Shapes:
+        targets: (n,) one per graph
+    """
+    options = {"epochs": epochs, "batch_size": batch_size, "lr": lr, "seed": seed, "device": device}
+    options["progress"] = progress
+    if settings is not None:
+        options.update({name: getattr(settings, name) for name in _SETTINGS if hasattr(settings, name)})
     y_np = _targets(graphs, targets)
+    epochs, batch_size, lr, seed = int(options["epochs"]), int(options["batch_size"]), options["lr"], options["seed"]
     if epochs < 0 or batch_size < 1 or not lr > 0:
         raise InvalidOption("epochs must be >= 0, batch_size >= 1 and lr > 0")
-    dev = resolve_device(device)
+    dev = resolve_device(options["device"])
     y = torch.as_tensor(y_np, dtype=torch.float32, device=dev)
+    model.to(dev)
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+
+    def step(rows: torch.Tensor) -> torch.Tensor:
+        batch = graphs.batch(rows.numpy()).to(dev)
+        return nn.functional.mse_loss(model(batch), y[rows.to(dev)])
+
     with seeded(seed):
-        model = KGNN(config).to(dev)
-        optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-
-        def step(rows: torch.Tensor) -> torch.Tensor:
-            batch = graphs.batch(rows.numpy()).to(dev)
-            return nn.functional.mse_loss(model(batch), y[rows.to(dev)])
-
         history = fit_loop(
             model,
             step,
@@ -151,10 +205,11 @@ def train_kgnn(
             optimizer=optimizer,
             callbacks=[CosineLR(optimizer, lr, 0.0, epochs), *callbacks],
             checkpoint=checkpoint,
-            progress=progress,
+            progress=bool(options["progress"]),
             desc="k-GNN",
         )
-    return model.cpu().eval(), history
+    model.cpu().eval()
+    return history
 
 
 @torch.no_grad()

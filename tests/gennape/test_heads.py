@@ -165,3 +165,17 @@ def test_a_trained_classifier_ranks_a_linear_family():
     with torch.no_grad():
         scores = rank_by_comparison(model.encode(ht), model)
     assert spearmanr(scores, acc).statistic > 0.9
+
+
+def test_modules_rebuild_from_their_own_size_attributes():
+    """Saved members store (in_dim, n_heads, hidden, layers[, latent]) read off the modules."""
+    ens = MLPEnsemble(12, n_heads=3, hidden=20, layers=2)
+    again = MLPEnsemble(ens.in_dim, ens.n_heads, hidden=ens.hidden, layers=ens.layers)
+    again.load_state_dict(ens.state_dict())
+    h, u = torch.randn(4, 12), torch.softmax(torch.randn(4, 3), 1)
+    torch.testing.assert_close(again(h, u), ens(h, u))
+    clf = PairwiseClassifier(12, n_heads=2, hidden=24, layers=3, latent=8)
+    copy = PairwiseClassifier(clf.in_dim, clf.n_heads, hidden=clf.hidden, layers=clf.layers, latent=clf.latent)
+    copy.load_state_dict(clf.state_dict())
+    u2 = torch.softmax(torch.randn(4, 2), 1)
+    torch.testing.assert_close(copy.encode(h, u2), clf.encode(h, u2))

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import copy
+from dataclasses import dataclass
+
 import numpy as np
 import pytest
 import torch
 
 from archpred.errors import InvalidOption
 from archpred.gennape.graphs import GraphSet
-from archpred.gennape.kgnn import KGNN, KGNNConfig, predict_kgnn, train_kgnn
+from archpred.gennape.kgnn import KGNN, KGNNConfig, fit_kgnn, predict_kgnn, train_kgnn
 from archpred.networks import build_network, to_computation_graph
 from archpred.spaces import get_space
 from archpred.training import Callback
@@ -91,6 +94,32 @@ def test_it_learns_a_graph_target(family):
     )
     assert hist[-1]["loss"] < 0.5 * hist[0]["loss"]
     assert np.corrcoef(predict_kgnn(model, graphs, device="cpu"), y)[0, 1] > 0.8
+
+
+@dataclass
+class Settings:
+    """Shaped like GENNAPE's member settings (read by attribute name)."""
+
+    epochs: int = 2
+    batch_size: int = 4
+    lr: float = 1e-3
+    seed: int = 0
+    device: str = "cpu"
+    progress: bool = False
+
+
+def test_fit_kgnn_trains_a_given_model_with_settings(family):
+    graphs, y = family
+    model, _ = train_kgnn(graphs, y, SMALL, epochs=1, batch_size=4, seed=0, device="cpu", progress=False)
+    before = predict_kgnn(model, graphs, device="cpu")
+    a = copy.deepcopy(model)
+    hist = fit_kgnn(a, graphs.subset([0, 1, 2, 3, 4]), y[:5], Settings(epochs=3))
+    assert len(hist) == 3 and not a.training and next(a.parameters()).device.type == "cpu"
+    assert not np.allclose(predict_kgnn(a, graphs, device="cpu"), before)
+    np.testing.assert_array_equal(predict_kgnn(model, graphs, device="cpu"), before)  # the original is untouched
+    b = copy.deepcopy(model)
+    fit_kgnn(b, graphs.subset([0, 1, 2, 3, 4]), y[:5], epochs=3, batch_size=4, lr=1e-3, device="cpu", progress=False)
+    np.testing.assert_array_equal(predict_kgnn(a, graphs, device="cpu"), predict_kgnn(b, graphs, device="cpu"))
 
 
 def test_bad_input_is_refused(family):
