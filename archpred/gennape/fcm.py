@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import skfuzzy
 import torch
+from sklearn.cluster import KMeans
 from sklearn.decomposition import PCA
 
 from archpred.errors import CheckpointError, InvalidOption, NotFittedError
@@ -23,6 +24,7 @@ from archpred.errors import CheckpointError, InvalidOption, NotFittedError
 STATE_VERSION = 1
 GRID_CLUSTERS = tuple(range(10, 21))  # the paper's C in 10..20
 GRID_M = (2.0, 2.5, 3.0, 3.5, 4.0)  # the paper's m in 2.0..4.0, step 0.5
+INITS = ("random", "kmeans")
 
 
 class FuzzyClusters:
@@ -42,6 +44,13 @@ class FuzzyClusters:
         max_iter, error: FCM stops after ``max_iter`` iterations or when the memberships move
             by less than ``error`` (scikit-fuzzy's criterion: the norm of the change).
         seed: the random initial partition; the same seed gives the same clusters.
+        init: the initial partition FCM starts from. ``"random"`` (the paper's, and
+            scikit-fuzzy's default): uniform random memberships. ``"kmeans"``: the hard
+            partition of scikit-learn's k-means (seeded) on the same points. From a random
+            start every centre begins at the data's mean, and in tens of dimensions FCM then
+            tends to stay at the fixed point where every membership is 1/C (Winkler, Klawonn
+            and Kruse 2012; scikit-fuzzy's docs warn of it): ``partition_coefficient_`` == 1/C
+            says it happened. A k-means start begins at the clusters instead.
 
     Shapes:
         - **fit:** embeddings (n, d), flops (n,) multiply-adds
@@ -56,6 +65,7 @@ class FuzzyClusters:
         max_iter: int = 10000,
         error: float = 1e-9,
         seed: int = 0,
+        init: str = "random",
     ) -> None:
         self.n_clusters = n_clusters
         self.m = m
@@ -63,6 +73,7 @@ class FuzzyClusters:
         self.max_iter = max_iter
         self.error = error
         self.seed = seed
+        self.init = init
 
     # ------------------------------------------------------------------ fitting
     def _check_options(self, n: int) -> None:
@@ -72,6 +83,8 @@ class FuzzyClusters:
             raise InvalidOption(f"the fuzzification coefficient m must be > 1, got {self.m}")
         if int(self.n_components) < 1 or int(self.max_iter) < 1 or not float(self.error) > 0:
             raise InvalidOption("n_components and max_iter must be >= 1 and error > 0")
+        if self.init not in INITS:
+            raise InvalidOption(f"unknown FCM init {self.init!r}; choose from {', '.join(INITS)}")
         if n < int(self.n_clusters):
             raise InvalidOption(f"{n} training rows cannot make {self.n_clusters} clusters")
 
@@ -90,10 +103,7 @@ class FuzzyClusters:
         self.pca_components_ = pca.components_.astype(np.float64)
         self.n_components_ = k
         points = self._project(features)
-        # skfuzzy's own ``seed`` argument calls np.random.seed (the caller's global RNG); the
-        # initial partition is drawn from a private generator and handed in as ``init`` instead.
-        init = np.random.default_rng(int(self.seed)).random((int(self.n_clusters), len(points)))
-        init /= init.sum(axis=0, keepdims=True)
+        init = self._initial_partition(points)
         centers, u, _, _, jm, n_iter, fpc = skfuzzy.cmeans(
             points.T,  # skfuzzy takes (features, samples)
             c=int(self.n_clusters),
@@ -108,6 +118,19 @@ class FuzzyClusters:
         self.objective_ = float(jm[-1])
         self.partition_coefficient_ = float(fpc)
         return self
+
+    def _initial_partition(self, points: np.ndarray) -> np.ndarray:
+        """(C, n) memberships FCM starts from. skfuzzy's own ``seed`` argument calls
+        ``np.random.seed`` (the caller's global RNG), so the start is drawn from a private
+        generator seeded with ``seed`` and handed to ``cmeans`` as ``init`` instead."""
+        c = int(self.n_clusters)
+        if self.init == "kmeans":
+            labels = KMeans(c, n_init=1, random_state=int(self.seed)).fit_predict(points)
+            init = np.zeros((c, len(points)))
+            init[labels, np.arange(len(points))] = 1.0
+            return init
+        init = np.random.default_rng(int(self.seed)).random((c, len(points)))
+        return init / init.sum(axis=0, keepdims=True)
 
     # ------------------------------------------------------------------ features
     def _features(self, emb: np.ndarray, fl: np.ndarray) -> np.ndarray:
@@ -164,6 +187,7 @@ class FuzzyClusters:
             "max_iter": int(self.max_iter),
             "error": float(self.error),
             "seed": int(self.seed),
+            "init": str(self.init),
             "flops_mean": self.flops_mean_,
             "flops_std": self.flops_std_,
             "pca_mean": torch.from_numpy(self.pca_mean_.copy()),
@@ -187,6 +211,7 @@ class FuzzyClusters:
                 max_iter=int(state["max_iter"]),
                 error=float(state["error"]),
                 seed=int(state["seed"]),
+                init=str(state.get("init", "random")),
             )
             model.flops_mean_ = float(state["flops_mean"])
             model.flops_std_ = float(state["flops_std"])

@@ -124,3 +124,19 @@ def test_bad_rows_are_refused():
     fcm = FuzzyClusters(n_clusters=3, n_components=3, max_iter=100).fit(emb, flops)
     with pytest.raises(InvalidOption):
         fcm.memberships(emb[:, :4], flops)
+
+
+def test_kmeans_start_avoids_the_uniform_fixed_point():
+    """Twelve clear blobs in 32-d: from a random start FCM ends with every membership 1/C."""
+    rng = np.random.default_rng(0)
+    emb = rng.normal(size=(480, 32)) + np.repeat(rng.normal(0, 3, (12, 32)), 40, axis=0)
+    flops = np.full(480, 1e8)
+    random = FuzzyClusters(n_clusters=12, m=2.0).fit(emb, flops)
+    kmeans = FuzzyClusters(n_clusters=12, m=2.0, init="kmeans").fit(emb, flops)
+    assert random.partition_coefficient_ == pytest.approx(1 / 12, abs=1e-3)
+    assert kmeans.partition_coefficient_ > 0.3
+    again = FuzzyClusters.from_state(kmeans.state_dict())
+    assert again.init == "kmeans"
+    np.testing.assert_array_equal(again.memberships(emb, flops), kmeans.memberships(emb, flops))
+    with pytest.raises(InvalidOption):
+        FuzzyClusters(n_clusters=3, init="grid").fit(emb, flops)
