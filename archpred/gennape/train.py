@@ -126,32 +126,52 @@ def train_gennape(
     log: Callable[[str], None] = print,
 ) -> Gennape:
     """Pretrain on NB-101 (see the module docstring); resumes from what ``workdir`` holds."""
-    from archpred.artifacts import load_torch, save_torch
-    from archpred.gennape.contrastive import CLTrainConfig, embed, train_encoder
-    from archpred.gennape.encoder import EncoderConfig
     from archpred.gennape.families import load_family
-    from archpred.gennape.fcm import FuzzyClusters
-    from archpred.gennape.transform import FlopsTransform, IdentityTransform
-    from archpred.training import seeded
 
-    work = Path(workdir)
-    work.mkdir(parents=True, exist_ok=True)
     family = load_family(
         "nb101",
         limit=config.limit,
         progress=(lambda d, n: log(f"CGs {d}/{n}")) if progress else None,
         built_only=config.built_only,
     )
-    acc, flops = family.accuracy, family.graphs.flops
-    train, _val1, val2 = split_rows(len(family), config.split_seed)
-    log(f"NB-101: {len(family)} CGs, {len(train)} train / {len(val2)} validation 2")
+    log(f"NB-101: {len(family)} CGs")
+    return fit_gennape(
+        family.graphs, family.accuracy, config, workdir, seed=seed, device=device, progress=progress, log=log
+    )
+
+
+def fit_gennape(
+    graphs: Any,
+    accuracy: np.ndarray,
+    config: GennapeTrainConfig,
+    workdir: str | Path,
+    *,
+    seed: int = 0,
+    device: str = "auto",
+    progress: bool = True,
+    log: Callable[[str], None] = print,
+    encoder_config: Any = None,
+) -> Gennape:
+    """GENNAPE fitted to one training family (a ``GraphSet`` and its accuracies)."""
+    from archpred.artifacts import load_torch, save_torch
+    from archpred.gennape.contrastive import CLTrainConfig, embed, train_encoder
+    from archpred.gennape.encoder import EncoderConfig
+    from archpred.gennape.fcm import FuzzyClusters
+    from archpred.gennape.transform import FlopsTransform, IdentityTransform
+    from archpred.training import seeded
+
+    work = Path(workdir)
+    work.mkdir(parents=True, exist_ok=True)
+    acc, flops = np.asarray(accuracy, dtype=np.float64), graphs.flops
+    train, _val1, val2 = split_rows(len(graphs), config.split_seed)
+    log(f"{len(train)} train / {len(val2)} validation-2 CGs")
 
     cl_rows = train
     if config.cl_train_size is not None and config.cl_train_size < len(train):
         cl_rows = np.sort(np.random.default_rng(config.split_seed).choice(train, config.cl_train_size, replace=False))
     encoder, history = train_encoder(
-        family.graphs.subset(cl_rows),
-        EncoderConfig(),
+        graphs.subset(cl_rows),
+        encoder_config or EncoderConfig(),
         CLTrainConfig(
             epochs=config.cl_epochs,
             batch_size=config.cl_batch_size,
@@ -163,8 +183,8 @@ def train_gennape(
         progress=progress,
     )
     log(f"encoder: {len(history)} epochs, last loss {history[-1]['loss']:.4f}" if history else "encoder ready")
-    embedding = embed(encoder, family.graphs, device=device)
-    feats = Features(np.asarray(embedding, np.float32), flops, family.graphs)
+    embedding = embed(encoder, graphs, device=device)
+    feats = Features(np.asarray(embedding, np.float32), flops, graphs)
 
     good = acc >= config.min_accuracy
     reg_train, reg_val2 = train[good[train]], val2[good[val2]]
@@ -206,7 +226,7 @@ def train_gennape(
         report[name] = {"best": best_metrics, "runs": runs}
     info = {
         "trained_on": "nb101",
-        "cells": len(family),
+        "cells": len(graphs),
         "split": {"train": len(train), "validation_2": len(val2), "seed": config.split_seed, "cl": len(cl_rows)},
         "regressor_cells": {"train": len(reg_train), "validation_2": len(reg_val2)},
         "config": json.dumps(asdict(config)),
