@@ -191,10 +191,10 @@ def fit_gennape(
     context = {
         "flops_t": FlopsTransform.fit(acc[reg_train], flops[reg_train]),
         "plain": IdentityTransform.fit(acc[reg_train], flops[reg_train]),
-        "clusters": FuzzyClusters(config.clusters, config.fuzziness, seed=seed).fit(
+        "clusters": FuzzyClusters(config.clusters, config.fuzziness, seed=seed, init="kmeans").fit(
             feats.embedding[reg_train], flops[reg_train]
         ),
-        "pair_clusters": FuzzyClusters(config.pair_clusters, config.pair_fuzziness, seed=seed).fit(
+        "pair_clusters": FuzzyClusters(config.pair_clusters, config.pair_fuzziness, seed=seed, init="kmeans").fit(
             feats.embedding[reg_train], flops[reg_train]
         ),
     }
