@@ -58,6 +58,8 @@ class GennapeBenchConfig:
         model: a GENNAPE file (None: the shipped one).
         families: test families (``families.FAMILIES`` minus nb101).
         limit: evaluate on a random subset of this many cells per family (None: every cell).
+        built_only: only the cells whose CGs are cached (building all of NB-201 and ENAS takes
+            hours on two cores); the report says how many cells each number covers.
         seeds: fine-tuning seeds; samples: labelled cells per fine-tuning; epochs: its epochs.
         fine_tune: run the fine-tuned protocol (slow: every member is trained per seed).
         out: JSON report (the Markdown beside it).
@@ -70,6 +72,8 @@ class GennapeBenchConfig:
     samples: int = 50
     epochs: int = 100
     fine_tune: bool = True
+    speed: bool = True
+    built_only: bool = False
     out: Path = Path("reports/gennape.json")
     device: str = "auto"
     command: str = ""
@@ -156,11 +160,21 @@ def run_gennape(config: GennapeBenchConfig, log: Any = print) -> dict[str, Any]:
     model = load_gennape(path)
     report = _Report(
         Path(config.out),
-        {"model": str(path), "model_digest": _file_digest(path), "command": config.command, "info": model.info},
+        {
+            "model": str(path),
+            "model_digest": _file_digest(path),
+            "command": config.command,
+            "info": model.info,
+            "fine_tune": {"samples": config.samples, "epochs": config.epochs},
+        },
     )
+    if config.speed and not report.has("speed"):
+        report.put("speed", measure_speed(model, config.device))
     for name in config.families:
         t0 = time.time()
-        family = load_family(name, progress=lambda d, n, name=name: log(f"{name}: CGs {d}/{n}"))
+        family = load_family(
+            name, progress=lambda d, n, name=name: log(f"{name}: CGs {d}/{n}"), built_only=config.built_only
+        )
         rows = np.arange(len(family))
         if config.limit is not None and config.limit < len(rows):
             rows = np.sort(np.random.default_rng(0).choice(rows, config.limit, replace=False))
@@ -172,6 +186,51 @@ def run_gennape(config: GennapeBenchConfig, log: Any = print) -> dict[str, Any]:
             _fine_tuned(name, family, rows, acc, feats, model, report, config, log)
     render_report(report.data, Path(config.out).with_suffix(".md"))
     return report.data
+
+
+def measure_speed(model: Any, device: str = "auto", cells: int = 8) -> dict[str, float]:
+    """Rates on this machine, with its matmul speed to compare machines by: CGs built per second
+    per space (network built + traced + packed), CL embeddings per second, and CL training
+    throughput (two dropout views, loss, backward) in CGs per second."""
+    import torch
+
+    from archpred.gennape.contrastive import contrastive_loss
+    from archpred.gennape.families import build_graph
+    from archpred.gennape.graphs import GraphSet
+    from archpred.spaces import get_space
+    from archpred.training import resolve_device
+
+    out: dict[str, float] = {"threads": float(torch.get_num_threads())}
+    a = torch.randn(1024, 1024)
+    start = time.perf_counter()
+    for _ in range(10):
+        a @ a
+    out["matmul_gflops"] = 10 * 2 * 1024**3 / (time.perf_counter() - start) / 1e9
+    rng = np.random.default_rng(0)
+    graphs = {}
+    for space in ("nb101", "nb201", "macro", "enas"):
+        archs = [get_space(space).sample(rng) for _ in range(cells)]
+        start = time.perf_counter()
+        graphs[space] = GraphSet.from_graphs([build_graph(x, space) for x in archs])
+        out[f"cgs_per_s/{space}"] = cells / (time.perf_counter() - start)
+    sample = GraphSet.concat([graphs["nb201"]] * 8)  # 64 NB-201 CGs
+    dev = resolve_device(device)
+    encoder = model.encoder.to(dev)
+    model.features(sample)  # warm-up
+    start = time.perf_counter()
+    model.features(sample)
+    out["embed_cgs_per_s"] = len(sample) / (time.perf_counter() - start)
+    encoder.train()
+    batch = sample.batch(np.arange(len(sample))).to(dev)
+    spectrum = torch.as_tensor(sample.spectrum, device=dev).repeat(2, 1)
+    start = time.perf_counter()
+    z = torch.cat([encoder.project(encoder(batch)), encoder.project(encoder(batch))])
+    contrastive_loss(z, spectrum).backward()
+    out["train_cgs_per_s"] = len(sample) / (time.perf_counter() - start)
+    encoder.zero_grad(set_to_none=True)
+    encoder.eval().cpu()
+    out["device"] = str(dev)
+    return out
 
 
 def _zero_shot(name, family, rows, acc, feats, model, report) -> None:  # noqa: ANN001
@@ -246,7 +305,18 @@ def render_report(data: dict[str, Any], path: Path) -> Path:
         "",
     ]
     lines += _nb101_section(meta.get("info", {}))
-    families = sorted({k.split("/")[1] for k in results})
+    if "speed" in results:
+        sp = results["speed"]
+        lines += [
+            f"## Speed ({sp.get('device', 'cpu')}, {int(sp.get('threads', 1))} thread(s); this machine's 1024x1024 "
+            f"fp32 matmul: {sp.get('matmul_gflops', 0):.1f} GFLOP/s)",
+            "",
+            "| what | per second |",
+            "|---|---|",
+        ]
+        lines += [f"| {k.replace('_per_s', '').replace('_', ' ')} | {v:.1f} |" for k, v in sp.items() if "per_s" in k]
+        lines.append("")
+    families = sorted({k.split("/")[1] for k in results if "/" in k})
     for fam in families:
         for subset in ("", "/no-none"):
             zs = {k.split("/")[-1]: v for k, v in results.items() if k.startswith(f"zero_shot/{fam}{subset}/")}
@@ -258,7 +328,12 @@ def render_report(data: dict[str, Any], path: Path) -> Path:
         if ft_members:
             ft = {m: _mean_over_seeds(results, f"fine_tuned/{fam}", m) for m in ft_members}
             n = max(v["srcc"][2] for v in ft.values() if "srcc" in v)
-            lines += [f"## {fam}: fine-tuned on 50 cells ({n} seeds, mean ± std, on the rest)", ""]
+            ft_meta = meta.get("fine_tune", {})
+            lines += [
+                f"## {fam}: fine-tuned on {ft_meta.get('samples', 50)} cells, {ft_meta.get('epochs', 100)} epochs "
+                f"({n} seeds, mean ± std, on the rest)",
+                "",
+            ]
             lines += [_table(ft, f"fine_tuned/{fam}", True), ""]
     atomic_write_text(path, "\n".join(lines) + "\n")
     return path

@@ -327,6 +327,8 @@ def _add_gennape(bsub: argparse._SubParsersAction) -> None:
     p.add_argument("--samples", type=int, default=50, help="labelled cells per fine-tuning")
     p.add_argument("--epochs", type=int, default=100, help="fine-tuning epochs")
     p.add_argument("--zero-shot-only", action="store_true", help="skip fine-tuning")
+    p.add_argument("--no-speed", action="store_true", help="skip the speed measurements")
+    p.add_argument("--built-only", action="store_true", help="only cells whose computation graphs are cached")
     p.add_argument("--render-only", action="store_true", help="rewrite the Markdown from the JSON report")
     p.add_argument("--out", type=Path, default=Path("reports/gennape.json"))
     add_runtime(p)
@@ -356,6 +358,8 @@ def cmd_gennape(args: argparse.Namespace) -> int:
         samples=args.samples,
         epochs=args.epochs,
         fine_tune=not args.zero_shot_only,
+        speed=not args.no_speed,
+        built_only=args.built_only,
         out=args.out,
         device=args.device,
         command=command_line("bench gennape", args),
