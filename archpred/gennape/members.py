@@ -84,6 +84,22 @@ def _memberships(clusters: Any, feats: Features) -> torch.Tensor | None:
     return torch.as_tensor(clusters.memberships(feats.embedding, feats.flops), dtype=torch.float32)
 
 
+def _flops_stats(feats: Features) -> tuple[float, float]:
+    """Mean and std of log10(FLOPs + 1) over the training CGs (the heads' extra input)."""
+    logf = np.log10(np.asarray(feats.flops, dtype=np.float64) + 1.0)
+    return float(logf.mean()), float(logf.std()) or 1.0
+
+
+def _head_input(module: torch.nn.Module, feats: Features, stats: tuple[float, float] | None) -> torch.Tensor:
+    """The heads see the CL embedding and, when they have one more input, the z-scored log-FLOPs:
+    the same features FCM clusters, so Eq. 5's FLOPs factor is known to them, not guessed."""
+    h = torch.as_tensor(feats.embedding, dtype=torch.float32)
+    if int(module.in_dim) == h.shape[1]:
+        return h
+    z = (np.log10(np.asarray(feats.flops, dtype=np.float64) + 1.0) - stats[0]) / stats[1]
+    return torch.cat([h, torch.as_tensor(z, dtype=torch.float32)[:, None]], dim=1)
+
+
 def _transform_state(transform: Any) -> dict[str, Any]:
     return {"type": type(transform).__name__, **transform.to_dict()}
 
@@ -102,12 +118,19 @@ class RegressorMember(Member):
     kind = "regressor"
     returns_accuracy = True
 
-    def __init__(self, name: str, module: torch.nn.Module, transform: Any, clusters: Any = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        module: torch.nn.Module,
+        transform: Any,
+        clusters: Any = None,
+        flops_stats: tuple[float, float] | None = None,
+    ) -> None:
         super().__init__(name)
-        self.module, self.transform, self.clusters = module, transform, clusters
+        self.module, self.transform, self.clusters, self.flops_stats = module, transform, clusters, flops_stats
 
     def _inputs(self, feats: Features) -> dict[str, torch.Tensor]:
-        inputs = {"h": torch.as_tensor(feats.embedding, dtype=torch.float32)}
+        inputs = {"h": _head_input(self.module, feats, self.flops_stats)}
         u = _memberships(self.clusters, feats)
         if u is not None:
             inputs["u"] = u
@@ -123,6 +146,8 @@ class RegressorMember(Member):
     def fit(self, feats: Features, accuracy: np.ndarray, settings: TrainSettings) -> RegressorMember:
         from archpred.training import fit_regressor
 
+        if self.flops_stats is None:  # pretraining sets them; fine-tuning keeps them
+            self.flops_stats = _flops_stats(feats)
         target = torch.as_tensor(self.transform.forward(accuracy, feats.flops), dtype=torch.float32)
         fit_regressor(
             self.module,
@@ -151,6 +176,7 @@ class RegressorMember(Member):
             "in_dim": int(self.module.in_dim),
             "transform": _transform_state(self.transform),
             "clusters": None if self.clusters is None else self.clusters.state_dict(),
+            "flops_stats": None if self.flops_stats is None else list(self.flops_stats),
         }
 
     @classmethod
@@ -161,7 +187,8 @@ class RegressorMember(Member):
         module = MLPEnsemble(state["in_dim"], state["n_heads"], hidden=state["hidden"], layers=state["layers"])
         module.load_state_dict(state["module"])
         clusters = None if state["clusters"] is None else FuzzyClusters.from_state(state["clusters"])
-        return cls(state["name"], module, _transform_from(state["transform"]), clusters)
+        stats = state.get("flops_stats")
+        return cls(state["name"], module, _transform_from(state["transform"]), clusters, _stats(stats))
 
 
 class PairwiseMember(Member):
@@ -169,12 +196,20 @@ class PairwiseMember(Member):
 
     kind = "pairwise"
 
-    def __init__(self, name: str, module: torch.nn.Module, clusters: Any = None, pairs_per_graph: int = 2) -> None:
+    def __init__(
+        self,
+        name: str,
+        module: torch.nn.Module,
+        clusters: Any = None,
+        pairs_per_graph: int = 2,
+        flops_stats: tuple[float, float] | None = None,
+    ) -> None:
         super().__init__(name)
         self.module, self.clusters, self.pairs_per_graph = module, clusters, pairs_per_graph
+        self.flops_stats = flops_stats
 
     def latents(self, feats: Features) -> np.ndarray:
-        h = torch.as_tensor(feats.embedding, dtype=torch.float32)
+        h = _head_input(self.module, feats, self.flops_stats)
         self.module.eval()
         with torch.no_grad():
             return self.module.cpu().encode(h, _memberships(self.clusters, feats)).numpy()
@@ -187,8 +222,10 @@ class PairwiseMember(Member):
     def fit(self, feats: Features, accuracy: np.ndarray, settings: TrainSettings) -> PairwiseMember:
         from archpred.training import fit_regressor
 
+        if self.flops_stats is None:
+            self.flops_stats = _flops_stats(feats)
         a, b = _pairs(accuracy, self.pairs_per_graph, settings.seed)
-        h = torch.as_tensor(feats.embedding, dtype=torch.float32)
+        h = _head_input(self.module, feats, self.flops_stats)
         u = _memberships(self.clusters, feats)
         inputs = {"ha": h[a], "hb": h[b]}
         if u is not None:
@@ -224,6 +261,7 @@ class PairwiseMember(Member):
             "latent": int(m.latent),
             "pairs_per_graph": int(self.pairs_per_graph),
             "clusters": None if self.clusters is None else self.clusters.state_dict(),
+            "flops_stats": None if self.flops_stats is None else list(self.flops_stats),
         }
 
     @classmethod
@@ -236,7 +274,11 @@ class PairwiseMember(Member):
         )
         module.load_state_dict(state["module"])
         clusters = None if state["clusters"] is None else FuzzyClusters.from_state(state["clusters"])
-        return cls(state["name"], module, clusters, state["pairs_per_graph"])
+        return cls(state["name"], module, clusters, state["pairs_per_graph"], _stats(state.get("flops_stats")))
+
+
+def _stats(value: Any) -> tuple[float, float] | None:
+    return None if value is None else (float(value[0]), float(value[1]))
 
 
 def _pairs(accuracy: np.ndarray, per_graph: int, seed: int) -> tuple[np.ndarray, np.ndarray]:

@@ -119,7 +119,7 @@ class Gennape:
 
         m = self._member("cl+fcm+t")
         feats = self.features(items, input_shape)
-        h = torch.as_tensor(feats.embedding, dtype=torch.float32)
+        h = m._inputs(feats)["h"]
         with torch.no_grad():
             per_head = m.module.eval().per_head(h).numpy().astype(np.float64)
         return np.stack([m.transform.inverse(per_head[:, j], feats.flops) for j in range(per_head.shape[1])], 1)

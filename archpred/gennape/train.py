@@ -106,11 +106,12 @@ def build_member(name: str, embed_dim: int, config: GennapeTrainConfig, context:
     if name.endswith("pairwise"):
         clusters = context["pair_clusters"] if "+fcm" in name else None
         heads = config.pair_clusters if clusters is not None else 1
-        return PairwiseMember(name, PairwiseClassifier(embed_dim, heads, hidden=128, layers=4, latent=16), clusters)
+        head = PairwiseClassifier(embed_dim + 1, heads, hidden=128, layers=4, latent=16)  # + z log-FLOPs
+        return PairwiseMember(name, head, clusters)
     clusters = context["clusters"] if "+fcm" in name else None
     heads = config.clusters if clusters is not None else 1
     transform = context["flops_t"] if name.endswith("+t") else context["plain"]
-    return RegressorMember(name, MLPEnsemble(embed_dim, heads, hidden=256, layers=4), transform, clusters)
+    return RegressorMember(name, MLPEnsemble(embed_dim + 1, heads, hidden=256, layers=4), transform, clusters)
 
 
 GRID_C = tuple(range(10, 21))
