@@ -260,3 +260,86 @@ def network_graph(space_name: str, arch_json: str, width: int | None = None) -> 
         "edges": data.edge_index.t().tolist(),
         "features": data.x[:, len(OP_TYPES) :].tolist(),
     }
+
+
+# -- GENNAPE -----------------------------------------------------------------------------------
+GENNAPE_ENV = "ARCHPRED_GENNAPE_MODEL"  # a GENNAPE model file to use instead of the shipped one
+
+
+def gennape_file() -> Path:
+    """The GENNAPE model the app uses: ``$ARCHPRED_GENNAPE_MODEL``, else the shipped one
+    (``archpred.gennape.model.SHIPPED``, looked up on each call). It may not exist."""
+    import os
+
+    from archpred.gennape import model as gennape_model
+
+    env = os.environ.get(GENNAPE_ENV)
+    return Path(env).expanduser() if env else Path(gennape_model.SHIPPED)
+
+
+@st.cache_resource(show_spinner="Loading GENNAPE ...", max_entries=4)
+def _gennape(path: str, mtime_ns: int, size: int) -> tuple[Any, str]:
+    from archpred.gennape.atlas import model_digest
+    from archpred.gennape.model import load_gennape
+
+    model = load_gennape(path)
+    return model, model_digest(model)
+
+
+def try_gennape(path: str | Path) -> tuple[Any, str | None, str | None]:
+    """``(model, digest, None)``: a GENNAPE model loaded once per file version, with its
+    ``atlas.model_digest`` (the disk caches' key); ``(None, None, message)`` when the file
+    cannot be loaded."""
+    try:
+        stat = Path(path).stat()
+        model, digest = _gennape(str(path), stat.st_mtime_ns, stat.st_size)
+        return model, digest, None
+    except (ArchpredError, OSError, ValueError) as err:
+        return None, None, str(err)
+
+
+@st.cache_data(show_spinner=False, max_entries=1024)
+def gennape_cell(digest: str, space_name: str, arch_json: str, _model: Any, _arch: Architecture) -> dict[str, Any]:
+    """GENNAPE on one cell (model ``digest``): ``{"predicted": ensemble, "scores": {member:
+    score}, "flops": .., "params": ..}``; once per cell and model (the editor reruns often)."""
+    feats = _model.features([_arch])
+    scores = {name: float(value[0]) for name, value in _model.member_scores(feats).items()}
+    predicted = float(_model.combine({n: np.array([scores[n]]) for n in _model.weights})[0])
+    return {
+        "predicted": predicted,
+        "scores": scores,
+        "flops": float(feats.graphs.flops[0]),
+        "params": float(feats.graphs.params[0]),
+    }
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def gennape_example(name: str) -> bytes:
+    """A built-in example network as ONNX bytes (``gennape.examples``; exported once)."""
+    from archpred.gennape.examples import example_onnx_bytes
+
+    return example_onnx_bytes(name)
+
+
+@st.cache_resource(show_spinner="Reading the ONNX file ...", max_entries=16)
+def _upload_graph(digest: str, name: str, _raw: bytes) -> Any:
+    from archpred.gennape.inputs import onnx_graph
+
+    return onnx_graph(_raw, name)
+
+
+def upload_graph(raw: bytes, name: str) -> Any:
+    """The computation graph of an uploaded ONNX file, parsed with ``onnx`` only
+    (``gennape.inputs.onnx_graph``) once per file content. Raises ``UnsupportedNetwork``."""
+    return _upload_graph(hashlib.sha256(raw).hexdigest(), name, raw)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def gennape_upload(digest: str, upload: str, _model: Any, _graphs: Any) -> tuple[pd.DataFrame, dict[str, float]]:
+    """GENNAPE on an uploaded network (model ``digest``, upload digest ``upload``): its
+    ``atlas.graph_table`` row and every member's score."""
+    from archpred.gennape.atlas import UPLOAD, graph_table
+
+    table = graph_table(_model, _graphs, UPLOAD)
+    scores = _model.member_scores(_model.features(_graphs))
+    return table, {name: float(value[0]) for name, value in scores.items()}

@@ -94,6 +94,7 @@ PAGES = [
     ("pages/models.py", "Models", ":material/model_training:"),
     ("pages/embedding_map.py", "Embedding map", ":material/scatter_plot:"),
     ("pages/latent_walk.py", "Latent walk", ":material/route:"),
+    ("pages/clusters.py", "Clusters", ":material/bubble_chart:"),
     ("pages/train.py", "Train", ":material/fitness_center:"),
     ("pages/search.py", "Search", ":material/travel_explore:"),
 ]

@@ -10,6 +10,6 @@ from archpred.spaces import Architecture
 
 def available_panels() -> list[Callable[[str, Architecture], None]]:
     """The panels' ``render`` functions (explicit imports: a misspelt panel fails loudly)."""
-    from archpred.app.panels import network, predictions
+    from archpred.app.panels import gennape, network, predictions
 
-    return [predictions.render, network.render]
+    return [predictions.render, gennape.render, network.render]
