@@ -115,3 +115,37 @@ def progress(page) -> int:
     metric = page.locator('[data-testid="stMetric"]').filter(has_text="Progress").first
     metric.wait_for(timeout=60_000)
     return int(metric.inner_text().splitlines()[-1].split("/")[0].replace(",", ""))
+
+
+def test_clusters_page_predicts_for_an_uploaded_onnx_file(browser, tiny_gennape_path, tmp_path):
+    """The Clusters page in a real browser on a server whose GENNAPE model is the tiny test model
+    (``$ARCHPRED_GENNAPE_MODEL``): an ONNX file put into the uploader gets GENNAPE's prediction,
+    and a file that is not ONNX gets one inline error."""
+    from archpred.app.cache import GENNAPE_ENV
+    from archpred.gennape.examples import example_onnx_bytes
+
+    if not os.path.exists(CHROMIUM) and not shutil.which("chromium"):
+        pytest.skip("Debian chromium is not installed")
+    good, bad = tmp_path / "resnet.onnx", tmp_path / "notes.onnx"
+    good.write_bytes(example_onnx_bytes("resnet-ish"))
+    bad.write_bytes(b"these are not the weights you are looking for")
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", GENNAPE_ENV: str(tiny_gennape_path)}
+    with running_app(env=env, timeout_s=120) as url:
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        try:
+            page.goto(url + "/clusters", wait_until="domcontentloaded")
+            page.get_by_role("heading", name="Clusters").first.wait_for(timeout=120_000)
+            uploader = page.locator(".st-key-clusters_upload input[type=file]")
+            uploader.wait_for(state="attached", timeout=120_000)
+            uploader.set_input_files(str(good))
+            page.get_by_text("GENNAPE predicted accuracy").first.wait_for(timeout=120_000)
+            page.get_by_text("Computation graph of resnet.onnx").first.wait_for(timeout=30_000)
+            assert page.locator('[data-testid="stException"]').count() == 0
+            page.screenshot(path=str(tmp_path / "clusters_upload.png"))
+
+            uploader.set_input_files(str(bad))
+            page.get_by_text("notes.onnx is not an ONNX model").first.wait_for(timeout=60_000)
+            assert page.locator('[data-testid="stAlertContentError"]').count() == 1
+            assert page.locator('[data-testid="stException"]').count() == 0
+        finally:
+            page.close()

@@ -22,7 +22,17 @@ from tests.app.test_browser import CHROMIUM, browser  # noqa: F401 (browser: a f
 
 pytestmark = pytest.mark.browser
 
-MENU = ["Benchmarks", "Cell editor", "Compare", "Models", "Embedding map", "Latent walk", "Train", "Search"]
+MENU = [
+    "Benchmarks",
+    "Cell editor",
+    "Compare",
+    "Models",
+    "Embedding map",
+    "Latent walk",
+    "Clusters",
+    "Train",
+    "Search",
+]
 CELL = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|"
 # the share link's query, encoded as state.share_link encodes it
 LINK = "/cell_editor?" + urlencode({"space": "nb201", "cell": CELL}, quote_via=quote, safe="|~:,[]")
