@@ -190,13 +190,16 @@ class Gennape:
         return Gennape(self.encoder, members, weights, info)
 
     # ----------------------------------------------------------------------------- files
-    def save(self, path: str | Path, half: bool = False) -> Path:
-        """One ``weights_only`` file; ``half`` stores the networks' weights as float16 (the shipped
-        model: half the size; predictions move by about 1e-4)."""
+    def save(self, path: str | Path, half: bool = False, ensemble_only: bool = False) -> Path:
+        """One ``weights_only`` file; ``half`` stores the networks' weights as float16 (predictions
+        move by about 1e-4); ``ensemble_only`` leaves out the members outside the ensemble (the
+        ablations CL and CL+FCM: the shipped model, about half the size)."""
         from archpred.artifacts import save_artifact
 
         members = []
-        for m in self.members.values():
+        for name, m in self.members.items():
+            if ensemble_only and name not in self.weights:
+                continue
             state = _tensors(m.state())
             if half and "module" in state:
                 state["module"] = _half(state["module"])

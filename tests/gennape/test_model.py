@@ -141,3 +141,9 @@ def test_training_resumes_from_finished_members(tiny_gennape_path, monkeypatch) 
         encoder_config=EncoderConfig(gnn_dim=16, tf_dim=16, proj_dim=16),
     )
     assert set(again.members) == set(load_gennape(tiny_gennape_path).members)
+
+
+def test_an_ensemble_only_file_predicts_like_the_whole_model(model: Gennape, cells: list, tmp_path) -> None:
+    small = load_gennape(model.save(tmp_path / "e.pt", ensemble_only=True))
+    assert set(small.members) == set(model.weights) and "cl" in model.members and "cl" not in small.members
+    assert np.array_equal(small.predict(cells), model.predict(cells))
