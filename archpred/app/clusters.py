@@ -34,6 +34,13 @@ FAMILY_LABELS = {
     "enas": "ENAS",
     atlas.UPLOAD: "upload",
 }
+FAMILY_COLOURS = {  # one colour per family, none of them the upload's red star
+    FAMILY_LABELS["nb101"]: "#4C78A8",
+    FAMILY_LABELS["nb201"]: "#F58518",
+    FAMILY_LABELS["macro"]: "#54A24B",
+    FAMILY_LABELS["enas"]: "#B279A2",
+}
+UPLOAD_COLOUR = "#E45756"
 PROJECTIONS = {"t-SNE": "tsne", "UMAP": "umap", "PCA": "pca"}
 COLOURS = ("family", "hard FCM cluster", "real accuracy", "predicted accuracy")
 # Seconds to build one cell's CG on one thread of this project's 2-core machine (5 random cells
@@ -262,13 +269,18 @@ def map_figure(frame: pd.DataFrame, colour: str, method: str) -> go.Figure:
     cells, uploads = data[data["family"] != atlas.UPLOAD], data[data["family"] == atlas.UPLOAD]
     common = {"x": "x", "y": "y", "custom_data": ["row"], "hover_name": "hover", "opacity": 0.75}
     if colour == "family":
-        fig = px.scatter(
-            cells.assign(family=cells["family"].map(lambda f: FAMILY_LABELS.get(f, f))), color="family", **common
-        )
+        labelled = cells.assign(family=cells["family"].map(lambda f: FAMILY_LABELS.get(f, f)))
+        fig = px.scatter(labelled, color="family", color_discrete_map=FAMILY_COLOURS, **common)
     elif colour == "hard FCM cluster":
         clusters = cells.assign(cluster=cells["cluster"].astype(str))
         order = sorted(clusters["cluster"].unique(), key=int)
-        fig = px.scatter(clusters, color="cluster", category_orders={"cluster": order}, **common)
+        fig = px.scatter(
+            clusters,
+            color="cluster",
+            category_orders={"cluster": order},
+            color_discrete_sequence=px.colors.qualitative.Dark24,  # C is at most 20: every cluster its own colour
+            **common,
+        )
     else:
         column = "accuracy" if colour == "real accuracy" else "predicted"
         fig = px.scatter(cells, color=column, color_continuous_scale="Viridis", labels={column: colour}, **common)
@@ -283,7 +295,7 @@ def map_figure(frame: pd.DataFrame, colour: str, method: str) -> go.Figure:
                 customdata=uploads[["row"]].to_numpy(),
                 hovertext=uploads["hover"],
                 hovertemplate="%{hovertext}<extra></extra>",
-                marker={"symbol": "star", "size": 18, "color": "#E45756", "line": {"width": 1.5, "color": "#222"}},
+                marker={"symbol": "star", "size": 18, "color": UPLOAD_COLOUR, "line": {"width": 1.5, "color": "#222"}},
             )
         )
     label = next(k for k, v in PROJECTIONS.items() if v == method)

@@ -138,7 +138,8 @@ def test_colour_switch(tiny_model):
     at = page()
     ok(at)
     names = [t.get("name") for t in figure(at)["data"]]
-    assert names == ["NB-201"]  # by family
+    assert names == ["NB-201"]  # by family, in the family's own colour
+    assert figure(at)["data"][0]["marker"]["color"] == clusters.FAMILY_COLOURS["NB-201"]
     at.selectbox(key=clusters.COLOUR_KEY).select("hard FCM cluster").run()
     ok(at)
     clusters_shown = [t.get("name") for t in figure(at)["data"]]
