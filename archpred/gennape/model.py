@@ -93,7 +93,7 @@ class Gennape:
         from archpred.gennape.graphs import GraphSet
         from archpred.gennape.inputs import to_graphs
 
-        graphs = items if isinstance(items, GraphSet) else to_graphs(list(items), input_shape=input_shape)
+        graphs = items if isinstance(items, GraphSet) else to_graphs(items, input_shape=input_shape)
         emb = embed(self.encoder, graphs, device="cpu") if len(graphs) else np.zeros((0, self.embed_dim))
         return Features(np.asarray(emb, dtype=np.float32), np.asarray(graphs.flops, dtype=np.float64), graphs)
 

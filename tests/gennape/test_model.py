@@ -147,3 +147,10 @@ def test_an_ensemble_only_file_predicts_like_the_whole_model(model: Gennape, cel
     small = load_gennape(model.save(tmp_path / "e.pt", ensemble_only=True))
     assert set(small.members) == set(model.weights) and "cl" in model.members and "cl" not in small.members
     assert np.array_equal(small.predict(cells), model.predict(cells))
+
+
+def test_a_single_item_is_one_network(model: Gennape) -> None:
+    from archpred.gennape.examples import example_network, example_onnx_bytes
+
+    assert model.predict(example_onnx_bytes("mobilenet-ish")).shape == (1,)
+    assert model.embed(example_network("resnet-ish")).shape == (1, model.embed_dim)
