@@ -83,7 +83,14 @@ def tiny_gennape_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     graphs: GraphSet = to_graphs(archs)
     accuracy = rng.uniform(0.85, 0.94, size=len(archs))
     config = GennapeTrainConfig(
-        cl_epochs=1, head_epochs=2, kgnn_epochs=1, seeds=1, clusters=3, pair_clusters=2, cl_batch_size=16, fcm_grid=False
+        cl_epochs=1,
+        head_epochs=2,
+        kgnn_epochs=1,
+        seeds=1,
+        clusters=3,
+        pair_clusters=2,
+        cl_batch_size=16,
+        fcm_grid=False,
     )
     folder = tmp_path_factory.mktemp("tiny-gennape")
     model = fit_gennape(

@@ -117,7 +117,8 @@ class _Report:
         data = json.loads(path.read_text()) if path.exists() else {}
         if data.get("meta", {}).get("model_digest") != meta["model_digest"]:
             data = {}  # another model: start over
-        data["meta"] = {**data.get("meta", {}), **meta}
+        commands = [c for c in data.get("meta", {}).get("commands", []) if c != meta.get("command")]
+        data["meta"] = {**data.get("meta", {}), **meta, "commands": [*commands, meta.get("command", "")]}
         self.data = data
         self.data.setdefault("results", {})
 
@@ -300,7 +301,10 @@ def render_report(data: dict[str, Any], path: Path) -> Path:
     lines = [
         "# GENNAPE: pretrained on NB-101, transferred to unseen families",
         "",
-        f"Command: `{meta.get('command', '')}`  ",
+        "Commands (each result comes from one of them; a rerun skips what the report holds):",
+        "",
+        *[f"    {c}" for c in meta.get("commands", [meta.get("command", "")])],
+        "",
         f"Model: `{meta.get('model', '')}` (sha256 {meta.get('model_digest', '')})",
         "",
     ]

@@ -126,7 +126,14 @@ def test_training_resumes_from_finished_members(tiny_gennape_path, monkeypatch) 
     archs = [space.sample(rng) for _ in range(40)]
     accuracy = rng.uniform(0.85, 0.94, size=40)
     config = GennapeTrainConfig(
-        cl_epochs=1, head_epochs=2, kgnn_epochs=1, seeds=1, clusters=3, pair_clusters=2, cl_batch_size=16, fcm_grid=False
+        cl_epochs=1,
+        head_epochs=2,
+        kgnn_epochs=1,
+        seeds=1,
+        clusters=3,
+        pair_clusters=2,
+        cl_batch_size=16,
+        fcm_grid=False,
     )
     from archpred.gennape.encoder import EncoderConfig
 
