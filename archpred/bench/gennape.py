@@ -121,6 +121,7 @@ class _Report:
         data["meta"] = {**data.get("meta", {}), **meta, "commands": [*commands, meta.get("command", "")]}
         self.data = data
         self.data.setdefault("results", {})
+        atomic_write_text(self.path, json.dumps(self.data, indent=1))  # the command, even if nothing is new
 
     def has(self, key: str) -> bool:
         return key in self.data["results"]
@@ -308,6 +309,7 @@ def render_report(data: dict[str, Any], path: Path) -> Path:
         f"Model: `{meta.get('model', '')}` (sha256 {meta.get('model_digest', '')})",
         "",
     ]
+    lines += _about(meta.get("info", {}))
     lines += _nb101_section(meta.get("info", {}))
     if "speed" in results:
         sp = results["speed"]
@@ -323,11 +325,15 @@ def render_report(data: dict[str, Any], path: Path) -> Path:
     families = sorted({k.split("/")[1] for k in results if "/" in k})
     for fam in families:
         for subset in ("", "/no-none"):
-            zs = {k.split("/")[-1]: v for k, v in results.items() if k.startswith(f"zero_shot/{fam}{subset}/")}
+            prefix = f"zero_shot/{fam}{subset}/"
+            zs = {
+                k[len(prefix) :]: v for k, v in results.items() if k.startswith(prefix) and "/" not in k[len(prefix) :]
+            }
             if not zs:
                 continue
-            label = " (4,096 cells without `none`, as the paper)" if subset else ""
-            lines += [f"## {fam}{label}: zero-shot", "", _table(zs, f"zero_shot/{fam}", subset == ""), ""]
+            label = " (the 4,096 cells without `none`: the paper's subset)" if subset else ""
+            paper = fam != "nb201" or subset == "/no-none"  # the paper's NB-201 numbers are on that subset
+            lines += [f"## {fam}{label}: zero-shot", "", _table(zs, f"zero_shot/{fam}", paper), ""]
         ft_members = sorted({k.split("/")[-1] for k in results if k.startswith(f"fine_tuned/{fam}/seed")} - {"weights"})
         if ft_members:
             ft = {m: _mean_over_seeds(results, f"fine_tuned/{fam}", m) for m in ft_members}
@@ -341,6 +347,26 @@ def render_report(data: dict[str, Any], path: Path) -> Path:
             lines += [_table(ft, f"fine_tuned/{fam}", True), ""]
     atomic_write_text(path, "\n".join(lines) + "\n")
     return path
+
+
+def _about(info: dict[str, Any]) -> list[str]:
+    """What the model was trained on and how the tables read (from the model file's own record)."""
+    if not info:
+        return []
+    split = info.get("split", {})
+    config = json.loads(info["config"]) if isinstance(info.get("config"), str) else info.get("config", {})
+    return [
+        f"The model was pretrained on {info.get('cells', '?')} NB-101 cells ({split.get('train', '?')} train, "
+        f"{split.get('validation_2', '?')} validation 2; the CL encoder on {split.get('cl', '?')} of them for "
+        f"{config.get('cl_epochs', '?')} epochs; heads {config.get('head_epochs', '?')} epochs, k-GNN "
+        f"{config.get('kgnn_epochs', '?')}, {config.get('seeds', '?')} seed(s) per member). A family's `n` counts "
+        "the cells whose computation graphs were built when the bench ran (`--built-only`); NB-201's first "
+        "4,096 are the cells without `none`. `ndcg@10` is scikit-learn's (gain = accuracy rescaled to [0, 20]); "
+        "`ndcg@10 (2^rel)` is the paper's formula with gain 2^rel - 1. MAE rows are accuracy members only; "
+        "pairwise members score by sort position, FLOPs and params by log size. Zero-cost proxies (NASLib) "
+        "cover only the NB-201 cells NASLib scored.",
+        "",
+    ]
 
 
 def _nb101_section(info: dict[str, Any]) -> list[str]:
