@@ -43,7 +43,7 @@ def test_zero_shot_and_fine_tuned_results_and_report(tiny_gennape_path, tiny_fam
     assert sum(weights.values()) == pytest.approx(1.0)
     assert json.loads(out.read_text())["results"] == results
     text = out.with_suffix(".md").read_text()
-    assert "0.8146" in text and "fine-tuned on 8 cells, 2 epochs (2 seeds" in text
+    assert "0.9103" in text and "fine-tuned on 8 cells, 2 epochs (2 seeds" in text
 
     def refuse(*a, **k):
         raise AssertionError("a finished result was measured again")
