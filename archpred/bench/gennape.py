@@ -136,8 +136,12 @@ def _baselines(name: str, family: Any, rows: np.ndarray) -> dict[str, np.ndarray
     out = {"params": np.log10(family.graphs.params[rows] + 1.0)}
     if name == "nb201":
         from archpred.data.zero_cost import load_nb201_zero_cost
+        from archpred.errors import DataNotFound
 
-        zc = load_nb201_zero_cost("cifar10")
+        try:
+            zc = load_nb201_zero_cost("cifar10")
+        except DataNotFound:  # a fresh machine: no NASLib file, no proxies
+            return out
         keys = [family.graphs.keys[r] for r in rows]  # NB-201 keys are the official arch strings
         for proxy in ("synflow", "jacov", "fisher", "snip"):
             out[proxy] = np.array([zc.get(k, {}).get(proxy, np.nan) for k in keys])

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -64,6 +65,15 @@ def family_order(spec: FamilySpec, keys: list[str]) -> np.ndarray:
         return np.arange(len(keys))
     has = np.array([spec.first in k for k in keys])
     return np.concatenate([np.flatnonzero(~has), np.flatnonzero(has)])
+
+
+def family_metric(spec: FamilySpec, bench: Any) -> str:
+    """The family's metric, or the table's own target where that metric is missing (a fresh
+    machine has NB-201's validation accuracies from PyPI but not the CIFAR-10 test accuracies)."""
+    values = bench.metrics.get(spec.metric)
+    if values is None or not np.isfinite(np.asarray(values, dtype=np.float64)).any():
+        return bench.target
+    return spec.metric
 
 
 def _spec(name: str) -> FamilySpec:
@@ -127,7 +137,7 @@ def load_family(
             progress(min(stop, n), n)
     if not sets:
         raise InvalidOption(f"no {name} computation graphs are cached yet (build them with load_family({name!r}))")
-    accuracy = np.asarray(bench[spec.metric], dtype=np.float64)[rows]
+    accuracy = np.asarray(bench[family_metric(spec, bench)], dtype=np.float64)[rows]
     if np.nanmax(accuracy) > 1.5:  # some tables are in %
         accuracy = accuracy / 100.0
     return Family(name=name, graphs=GraphSet.concat(sets), accuracy=accuracy, archs=[bench.archs[r] for r in rows])
