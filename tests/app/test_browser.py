@@ -73,7 +73,7 @@ def test_search_page_launch_watch_stop_resume_and_open_a_result(server, browser,
         page.locator(".st-key-search_launch button").click()
         page.get_by_text("Launched run 1").first.wait_for(timeout=120_000)
         seen = [progress(page)]
-        for _ in range(10):  # no clicks: the page refreshes itself while the run is live
+        for _ in range(40):  # no clicks: the page refreshes itself while the run is live (slow under load)
             page.wait_for_timeout(1500)
             seen.append(progress(page))
             if seen[-1] > seen[0] > 0:
