@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from archpred.errors import DataNotFound, InvalidOption
-from archpred.gennape.families import FAMILIES, FamilySpec
+from archpred.gennape.families import FAMILIES, FamilySpec, family_metric
 from archpred.gennape.graphs import GraphSet
 
 UPLOAD = "upload"
@@ -75,13 +75,6 @@ def family_available(name: str) -> bool:
     return is_available(family_spec(name).benchmark)
 
 
-def family_metric(name: str, bench: Any) -> str:
-    """The accuracy column a family is scored by: ``FAMILIES``' metric, or the table's own
-    target where that column is absent (NB-201 from PyPI has validation accuracy only)."""
-    metric = family_spec(name).metric
-    return metric if metric in bench.metrics else bench.target
-
-
 def family_sample(name: str, n: int, seed: int = 0) -> tuple[list, np.ndarray, list[str]]:
     """``n`` random cells of a family's benchmark (without replacement, table order), with their
     accuracies as fractions and their benchmark keys. Cells without a finite accuracy are left
@@ -91,7 +84,7 @@ def family_sample(name: str, n: int, seed: int = 0) -> tuple[list, np.ndarray, l
     if int(n) < 1:
         raise InvalidOption(f"cells per family must be at least 1, got {n}")
     bench = load_benchmark(family_spec(name).benchmark)
-    accuracy = np.asarray(bench[family_metric(name, bench)], dtype=np.float64)
+    accuracy = np.asarray(bench[family_metric(family_spec(name), bench)], dtype=np.float64)
     if np.nanmax(accuracy) > 1.5:  # some tables are in %
         accuracy = accuracy / 100.0
     ok = np.flatnonzero(np.isfinite(accuracy))
