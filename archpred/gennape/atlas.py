@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from archpred.errors import DataNotFound, InvalidOption
-from archpred.gennape.families import FAMILIES, FamilySpec, family_metric
+from archpred.gennape.families import FAMILIES, FamilySpec, cached_graphs, family_metric
 from archpred.gennape.graphs import GraphSet
 
 UPLOAD = "upload"
@@ -93,42 +93,13 @@ def family_sample(name: str, n: int, seed: int = 0) -> tuple[list, np.ndarray, l
     return [bench.archs[r] for r in rows], accuracy[rows], [bench.keys[r] for r in rows]
 
 
-def _shard_graphs(name: str, keys: list[str]) -> dict[str, tuple[GraphSet, int]]:
-    """Key -> (shard, row) for the wanted cells whose CGs ``families.load_family`` has cached
-    (its shards hold ``SHARD`` rows each in ``family_order``; a shard whose keys do not match
-    the table is ignored). Nothing is built here."""
-    from archpred.data import load_benchmark
-    from archpred.gennape.families import SHARD, family_order
-    from archpred.paths import cache_dir
-
-    folder = cache_dir("gennape", "graphs", name, create=False)
-    if not folder.is_dir():
-        return {}
-    bench = load_benchmark(family_spec(name).benchmark)
-    order = family_order(family_spec(name), bench.keys)
-    position = {bench.keys[r]: i for i, r in enumerate(order)}
-    found: dict[str, tuple[GraphSet, int]] = {}
-    for shard in sorted({position[k] // SHARD for k in keys if k in position}):
-        path = folder / f"shard_{shard:04d}.npz"
-        expected = [bench.keys[r] for r in order[shard * SHARD : (shard + 1) * SHARD]]
-        try:
-            graphs = GraphSet.load(path) if path.is_file() else None
-        except Exception:  # a half-written or foreign file: build those cells instead
-            graphs = None
-        if graphs is None or list(graphs.keys) != expected:
-            continue
-        row_of = {k: i for i, k in enumerate(graphs.keys)}
-        found.update({k: (graphs, row_of[k]) for k in keys if k in row_of})
-    return found
-
-
 def family_graphs(name: str, archs: list, keys: list[str], progress: Progress = _quiet) -> GraphSet:
     """The CGs of a family's cells, in order: from ``load_family``'s shards where cached, else
     built (``families.build_graph``), reporting ``progress(what, done, total)`` per cell."""
     from archpred.gennape.families import build_graph
 
     what = f"{name}: computation graphs"
-    cached = _shard_graphs(name, keys)
+    cached = cached_graphs(name, keys)
     parts: list[GraphSet] = []
     pending: list[tuple[Any, str]] = []
 

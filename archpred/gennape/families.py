@@ -143,6 +143,29 @@ def load_family(
     return Family(name=name, graphs=GraphSet.concat(sets), accuracy=accuracy, archs=[bench.archs[r] for r in rows])
 
 
+def cached_graphs(name: str, keys: list[str]) -> dict[str, tuple[GraphSet, int]]:
+    """Key -> (shard, row) for those of ``keys`` whose CGs ``load_family`` has already cached
+    (nothing is built; a shard that does not match the table is ignored, as ``load_family``
+    would rebuild it)."""
+    from archpred.data import load_benchmark
+
+    folder = cache_dir("gennape", "graphs", name, create=False)
+    if not folder.is_dir():
+        return {}
+    spec = _spec(name)
+    bench = load_benchmark(spec.benchmark)
+    order = family_order(spec, bench.keys)
+    position = {bench.keys[r]: i for i, r in enumerate(order)}
+    found: dict[str, tuple[GraphSet, int]] = {}
+    for index in sorted({position[k] // SHARD for k in keys if k in position}):
+        expected = [bench.keys[r] for r in order[index * SHARD : (index + 1) * SHARD]]
+        shard = _load_shard(folder / f"shard_{index:04d}.npz", expected)
+        if shard is not None:
+            row_of = {k: i for i, k in enumerate(shard.keys)}
+            found.update({k: (shard, row_of[k]) for k in keys if k in row_of})
+    return found
+
+
 def _load_shard(path: Path, keys: list[str]) -> GraphSet | None:
     """A cached shard whose keys match the benchmark's rows, else ``None`` (rebuild it)."""
     if not path.is_file():
