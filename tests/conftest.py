@@ -68,39 +68,44 @@ def nb101_data() -> Path:
 
 
 @pytest.fixture(scope="session")
-def tiny_gennape_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A GENNAPE model fitted in seconds on 40 NB-201 CGs (tiny epochs, 3 clusters): real code
-    path, meaningless accuracy. Saved once per test process; load it with ``load_gennape(path)``."""
+def tiny_gennape_fit() -> dict:
+    """The inputs of ``fit_gennape`` for a tiny model: 40 NB-201 CGs with random accuracies, tiny
+    epochs, 3 clusters, a 16 + 16 encoder (everything but the work folder)."""
     from archpred.gennape.encoder import EncoderConfig
-    from archpred.gennape.graphs import GraphSet
     from archpred.gennape.inputs import to_graphs
-    from archpred.gennape.train import GennapeTrainConfig, fit_gennape
+    from archpred.gennape.train import GennapeTrainConfig
     from archpred.spaces import get_space
 
     space = get_space("nb201")
     rng = np.random.default_rng(0)
     archs = [space.sample(rng) for _ in range(40)]
-    graphs: GraphSet = to_graphs(archs)
-    accuracy = rng.uniform(0.85, 0.94, size=len(archs))
-    config = GennapeTrainConfig(
-        cl_epochs=1,
-        head_epochs=2,
-        kgnn_epochs=1,
-        seeds=1,
-        clusters=3,
-        pair_clusters=2,
-        cl_batch_size=16,
-        fcm_grid=False,
-    )
+    return {
+        "graphs": to_graphs(archs),
+        "accuracy": rng.uniform(0.85, 0.94, size=len(archs)),
+        "config": GennapeTrainConfig(
+            cl_epochs=1,
+            head_epochs=2,
+            kgnn_epochs=1,
+            seeds=1,
+            clusters=3,
+            pair_clusters=2,
+            cl_batch_size=16,
+            fcm_grid=False,
+        ),
+        "device": "cpu",
+        "progress": False,
+        "log": lambda _: None,
+        "encoder_config": EncoderConfig(gnn_dim=16, tf_dim=16, proj_dim=16),
+    }
+
+
+@pytest.fixture(scope="session")
+def tiny_gennape_path(tmp_path_factory: pytest.TempPathFactory, tiny_gennape_fit: dict) -> Path:
+    """A GENNAPE model fitted in seconds (``tiny_gennape_fit``): real code path, meaningless
+    accuracy. Saved once per test process; load it with ``load_gennape(path)``; its work
+    folder ``work`` lies beside it."""
+    from archpred.gennape.train import fit_gennape
+
     folder = tmp_path_factory.mktemp("tiny-gennape")
-    model = fit_gennape(
-        graphs,
-        accuracy,
-        config,
-        folder / "work",
-        device="cpu",
-        progress=False,
-        log=lambda _: None,
-        encoder_config=EncoderConfig(gnn_dim=16, tf_dim=16, proj_dim=16),
-    )
+    model = fit_gennape(workdir=folder / "work", **tiny_gennape_fit)
     return model.save(folder / "tiny-gennape.pt")

@@ -106,9 +106,10 @@ def test_bad_model_files_are_one_line_errors(tmp_path) -> None:
         load_gennape(tmp_path / "missing.pt")
 
 
-def test_training_resumes_from_finished_members(tiny_gennape_path, monkeypatch) -> None:
+def test_training_resumes_from_finished_members(tiny_gennape_path, tiny_gennape_fit, monkeypatch) -> None:
     """A rerun over the same work folder loads every finished member instead of training it."""
     from archpred.gennape import members
+    from archpred.gennape.train import fit_gennape
 
     work = tiny_gennape_path.parent / "work"
     assert len(list((work / "members").glob("*.pt"))) == 8
@@ -118,35 +119,7 @@ def test_training_resumes_from_finished_members(tiny_gennape_path, monkeypatch) 
 
     for cls in (members.RegressorMember, members.PairwiseMember, members.KGNNMember):
         monkeypatch.setattr(cls, "fit", refuse)
-    from archpred.gennape.inputs import to_graphs
-    from archpred.gennape.train import GennapeTrainConfig, fit_gennape
-
-    rng = np.random.default_rng(0)
-    space = get_space("nb201")
-    archs = [space.sample(rng) for _ in range(40)]
-    accuracy = rng.uniform(0.85, 0.94, size=40)
-    config = GennapeTrainConfig(
-        cl_epochs=1,
-        head_epochs=2,
-        kgnn_epochs=1,
-        seeds=1,
-        clusters=3,
-        pair_clusters=2,
-        cl_batch_size=16,
-        fcm_grid=False,
-    )
-    from archpred.gennape.encoder import EncoderConfig
-
-    again = fit_gennape(
-        to_graphs(archs),
-        accuracy,
-        config,
-        work,
-        device="cpu",
-        progress=False,
-        log=lambda _: None,
-        encoder_config=EncoderConfig(gnn_dim=16, tf_dim=16, proj_dim=16),
-    )
+    again = fit_gennape(workdir=work, **tiny_gennape_fit)
     assert set(again.members) == set(load_gennape(tiny_gennape_path).members)
 
 
