@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from archpred.cli.common import add_runtime, command_line, given_command
+from archpred.cli.common import add_runtime, command_line, given_command, positive_int
 from archpred.vae import VAE_KINDS, VAE_SPACES
 
 
@@ -24,6 +24,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         _add_walk_radius,
         _add_search,
         _add_gennape,
+        _add_cg_search,
     ):
         add(bsub)
 
@@ -365,5 +366,60 @@ def cmd_gennape(args: argparse.Namespace) -> int:
         command=command_line("bench gennape", args),
     )
     run_gennape(config)
+    print(f"wrote {args.out} and {args.out.with_suffix('.md')}")
+    return 0
+
+
+# -- bench cg-search --------------------------------------------------------------------------
+def _add_cg_search(bsub: argparse._SubParsersAction) -> None:
+    p = bsub.add_parser("cg-search", help="GENNAPE's CG local search from the best NB-101/NB-201 cells (paper Table 7)")
+    p.add_argument("--model", type=Path, default=None, help="GENNAPE file (default: the shipped NB-101 model)")
+    p.add_argument("--starts", default="nb201,nb101", help="comma list of start families: nb101, nb201")
+    p.add_argument("--iterations", type=positive_int, default=6, help="search rounds (paper: 6)")
+    p.add_argument("--top-k", type=positive_int, default=5, help="networks kept per round")
+    p.add_argument("--children", type=positive_int, default=4, help="mutants of each kept network per round")
+    p.add_argument("--samples", type=positive_int, default=50, help="NB-201 cells the ranking model is fine-tuned on")
+    p.add_argument("--fine-tune-epochs", type=positive_int, default=100)
+    p.add_argument("--train-seeds", type=positive_int, default=3, help="digits trainings of each network")
+    p.add_argument("--train-epochs", type=positive_int, default=15)
+    p.add_argument("--train-width", type=positive_int, default=16, help="stem channels of the digits networks")
+    p.add_argument("--workdir", type=Path, default=Path("reports/gennape_search_logs"), help="the searches' round logs")
+    p.add_argument("--render-only", action="store_true", help="rewrite the Markdown from the JSON report")
+    p.add_argument("--out", type=Path, default=Path("reports/gennape_search.json"))
+    add_runtime(p)
+    p.set_defaults(func=cmd_cg_search)
+
+
+def cmd_cg_search(args: argparse.Namespace) -> int:
+    import json
+
+    from archpred.bench.cg_search import CGSearchBenchConfig, render_report, run_cg_search_bench
+
+    starts = _split(args.starts)
+    unknown = [s for s in starts if s not in ("nb101", "nb201")]
+    if unknown or not starts:
+        raise ValueError(f"unknown start family {', '.join(unknown) or '(none)'}; choose from nb101, nb201")
+    if args.render_only:
+        if not args.out.is_file():
+            raise FileNotFoundError(f"no report to render: {args.out}")
+        print(render_report(json.loads(args.out.read_text()), args.out.with_suffix(".md")))
+        return 0
+    config = CGSearchBenchConfig(
+        model=args.model,
+        starts=starts,
+        iterations=args.iterations,
+        top_k=args.top_k,
+        children=args.children,
+        samples=args.samples,
+        fine_tune_epochs=args.fine_tune_epochs,
+        train_seeds=args.train_seeds,
+        train_epochs=args.train_epochs,
+        train_width=args.train_width,
+        workdir=args.workdir,
+        out=args.out,
+        device=args.device,
+        command=command_line("bench cg-search", args),
+    )
+    run_cg_search_bench(config)
     print(f"wrote {args.out} and {args.out.with_suffix('.md')}")
     return 0
