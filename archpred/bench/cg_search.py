@@ -110,7 +110,7 @@ def run_cg_search_bench(config: CGSearchBenchConfig, log: Any = print) -> dict[s
     from archpred.search.cg_local import run_cg_search
 
     path = Path(config.model) if config.model is not None else SHIPPED
-    model = load_gennape(path)
+    model = load_gennape(path, device=config.device)
     out = Path(config.out)
     data = json.loads(out.read_text()) if out.is_file() else {}
     data["meta"] = {"model": str(path), "command": config.command, "config": _jsonable(config)}

@@ -163,7 +163,7 @@ def run_gennape(config: GennapeBenchConfig, log: Any = print) -> dict[str, Any]:
     from archpred.gennape.model import SHIPPED, load_gennape
 
     path = Path(config.model) if config.model is not None else SHIPPED
-    model = load_gennape(path)
+    model = load_gennape(path, device=config.device)
     report = _Report(
         Path(config.out),
         {

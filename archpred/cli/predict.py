@@ -51,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
         item, label = get_space(args.space).parse(read_cell_text(args.cell)), f"{args.space} cell"
     else:
         item, label = args.onnx, args.onnx.name
-    model = load_gennape(args.model)
+    model = load_gennape(args.model, device=args.device)
     feats = model.features([item], input_shape=shape)
     acc = float(model.predict(feats.graphs, member=args.member)[0])
     who = f"GENNAPE member {args.member}" if args.member else "GENNAPE"

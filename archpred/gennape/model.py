@@ -68,6 +68,8 @@ class Gennape:
         members: name -> ``Member``; the ensemble uses those in ``weights``.
         weights: name -> ensemble weight (summing to 1).
         info: provenance and validation metrics (plain values).
+        device: where the encoder embeds (``auto``: CUDA when present); the members' small
+            heads score on the CPU.
     """
 
     def __init__(
@@ -76,7 +78,12 @@ class Gennape:
         members: dict[str, Member],
         weights: dict[str, float] | None = None,
         info: dict[str, Any] | None = None,
+        device: str = "auto",
     ) -> None:
+        from archpred.training import resolve_device
+
+        resolve_device(device)  # a bad or absent device fails here, in one line
+        self.device = str(device)
         self.encoder = encoder.cpu().eval()
         self.members = dict(members)
         names = [n for n in ZERO_SHOT_MEMBERS if n in self.members] or list(self.members)
@@ -94,7 +101,7 @@ class Gennape:
         from archpred.gennape.inputs import to_graphs
 
         graphs = items if isinstance(items, GraphSet) else to_graphs(items, input_shape=input_shape)
-        emb = embed(self.encoder, graphs, device="cpu") if len(graphs) else np.zeros((0, self.embed_dim))
+        emb = embed(self.encoder, graphs, device=self.device) if len(graphs) else np.zeros((0, self.embed_dim))
         return Features(np.asarray(emb, dtype=np.float32), np.asarray(graphs.flops, dtype=np.float64), graphs)
 
     @property
@@ -187,7 +194,7 @@ class Gennape:
         total = sum(exp.values())
         weights = {n: v / total for n, v in exp.items()}
         info = {**self.info, "fine_tuned": {"n": len(feats), "seed": seed, "kendall_tau": taus, **asdict(settings)}}
-        return Gennape(self.encoder, members, weights, info)
+        return Gennape(self.encoder, members, weights, info, device=self.device)
 
     # ----------------------------------------------------------------------------- files
     def save(self, path: str | Path, half: bool = False, ensemble_only: bool = False) -> Path:
@@ -204,7 +211,7 @@ class Gennape:
             if half and "module" in state:
                 state["module"] = _half(state["module"])
             members.append(state)
-        encoder = self.encoder.state_dict()
+        encoder = {k: v.cpu() for k, v in self.encoder.state_dict().items()}
         return save_artifact(
             path,
             FORMAT,
@@ -234,19 +241,22 @@ def _tensors(value: Any) -> Any:
     return value
 
 
-def load_gennape(path: str | Path | None = None) -> Gennape:
+def load_gennape(path: str | Path | None = None, device: str = "auto") -> Gennape:
     """The GENNAPE model pretrained on NB-101 that ships in ``assets/gennape/`` (``path=None``),
-    or one saved by ``Gennape.save`` / ``python -m archpred train gennape``."""
+    or one saved by ``Gennape.save`` / ``python -m archpred train gennape``; ``device``: where
+    it embeds (``auto``: CUDA when present)."""
     from archpred.artifacts import load_artifact
     from archpred.errors import CheckpointError
     from archpred.gennape.encoder import CLEncoder, EncoderConfig
+    from archpred.training import resolve_device
 
+    resolve_device(device)  # a bad device is the caller's mistake, not the file's
     path = Path(path) if path is not None else SHIPPED
     state = load_artifact(path, FORMAT, (VERSION,), what="GENNAPE model")
     try:
         encoder = CLEncoder(EncoderConfig(**state["encoder_config"]))
         encoder.load_state_dict({k: v.float() for k, v in state["encoder"].items()})
         members = {m["name"]: member_from_state(m) for m in state["members"]}
-        return Gennape(encoder, members, state["weights"], state.get("info"))
+        return Gennape(encoder, members, state["weights"], state.get("info"), device=device)
     except (KeyError, TypeError, ValueError, RuntimeError) as err:
         raise CheckpointError(f"{path}: not a usable GENNAPE model ({type(err).__name__})") from None

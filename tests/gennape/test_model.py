@@ -134,3 +134,13 @@ def test_a_single_item_is_one_network(model: Gennape) -> None:
 
     assert model.predict(example_onnx_bytes("mobilenet-ish")).shape == (1,)
     assert model.embed(example_network("resnet-ish")).shape == (1, model.embed_dim)
+
+
+def test_the_model_embeds_where_it_was_told_and_checks_the_device_first(tiny_gennape_path) -> None:
+    g = load_gennape(tiny_gennape_path, device="cpu")
+    assert g.device == "cpu" and g.embed([get_space("nb201").sample(np.random.default_rng(0))]).shape[0] == 1
+    if not torch.cuda.is_available():
+        with pytest.raises(InvalidOption, match="no CUDA GPU"):
+            load_gennape(tiny_gennape_path, device="cuda")
+    with pytest.raises(InvalidOption, match="device"):
+        load_gennape(tiny_gennape_path, device="tpu")
