@@ -16,7 +16,7 @@ to ``other``; ``Data.source_ops`` keeps their real names):
 - data-preserving copies and casts (``contiguous``, ``detach``, ``clone``, ``float``, ``to``,
   ``type_as``, ONNX ``Cast``).
 
-Every other unknown operation (``LSTM``, ``Einsum``, ``fft_fft2``, ``Tensor.transpose``, ...) is
+Every other unknown operation (``LSTM``, ``Einsum``, ``fft_fft2``, ``Tensor.cumsum``, ...) is
 refused, naming it: GENNAPE's encoder was trained on CGs without them, so a prediction would be
 a guess.
 """
@@ -46,7 +46,7 @@ PASS_THROUGH = frozenset(
 )
 _KNOWN_ONNX = (
     "Conv, Gemm, MatMul, BatchNormalization, Relu and common activations, pooling, Add, Mul, Concat, "
-    "ReduceMean, Reshape/Flatten, Slice/Gather, Pad, Dropout"
+    "ReduceMean, Reshape/Flatten/Transpose, Slice/Gather/Split, Pad, Dropout"
 )
 _KNOWN_TORCH = (
     "Conv*d, Linear, BatchNorm, ReLU and common activations, pooling, +, *, cat, mean, "

@@ -73,7 +73,21 @@ _MODULE_OPS: list[tuple[type, str]] = [
     (nn.Flatten, "reshape"),
     (nn.Identity, "identity"),
     (nn.modules.dropout._DropoutNd, "dropout"),
-    ((nn.ReLU6, nn.GELU, nn.SiLU, nn.Sigmoid, nn.Tanh, nn.LeakyReLU, nn.ELU, nn.Hardswish, nn.Softmax), "activation"),
+    (
+        (
+            nn.ReLU6,
+            nn.GELU,
+            nn.SiLU,
+            nn.Sigmoid,
+            nn.Tanh,
+            nn.LeakyReLU,
+            nn.ELU,
+            nn.Hardswish,
+            nn.Hardsigmoid,
+            nn.Softmax,
+        ),
+        "activation",
+    ),
     ((nn.ZeroPad2d, nn.ConstantPad2d, nn.ReflectionPad2d), "pad"),
 ]
 _FUNCTION_OPS: dict[Any, str] = {
@@ -103,6 +117,17 @@ _FUNCTION_OPS: dict[Any, str] = {
     nn.functional.silu: "activation",
     nn.functional.relu6: "activation",
     nn.functional.softmax: "activation",
+    nn.functional.hardswish: "activation",
+    nn.functional.hardsigmoid: "activation",
+    nn.functional.leaky_relu: "activation",
+    nn.functional.elu: "activation",
+    # data movement: a new view of the same numbers (channel shuffles, token layouts)
+    torch.permute: "reshape",
+    torch.transpose: "reshape",
+    torch.squeeze: "reshape",
+    torch.unsqueeze: "reshape",
+    torch.chunk: "slice",
+    torch.split: "slice",
 }
 _METHOD_OPS = {
     "add": "add",
@@ -114,6 +139,13 @@ _METHOD_OPS = {
     "relu": "relu",
     "sigmoid": "activation",
     "size": "other",
+    "permute": "reshape",
+    "transpose": "reshape",
+    "squeeze": "reshape",
+    "unsqueeze": "reshape",
+    "view_as": "reshape",
+    "chunk": "slice",
+    "split": "slice",
 }
 
 
@@ -326,6 +358,10 @@ _ONNX_OPS = {
     "LeakyRelu": "activation",
     "Softmax": "activation",
     "Gelu": "activation",
+    "HardSigmoid": "activation",
+    "Elu": "activation",
+    "Transpose": "reshape",
+    "Split": "slice",
 }
 
 

@@ -232,6 +232,34 @@ def test_shape_arithmetic_and_copies_are_harmless():
     assert "Shape" in exported.source_ops and unsupported_ops(exported) == []
 
 
+class ChannelShuffle(nn.Module):
+    """ShuffleNet's data movement: chunk, transpose, permute, squeeze/unsqueeze, hardswish."""
+
+    def __init__(self, chunk: bool = True) -> None:
+        super().__init__()
+        self.chunk = chunk
+        self.conv = nn.Conv2d(3, 8, 3, padding=1)
+        self.fc = nn.Linear(8, 10)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.conv(x)
+        if self.chunk:  # (fx traces one branch; ONNX's Slice of a chunk has no inferable shape)
+            y = torch.cat(y.chunk(2, dim=1), 1)
+        y = y.view(-1, 2, 4, 32, 32).transpose(1, 2).reshape(-1, 8, 32, 32)  # constants: ONNX infers shapes
+        y = nn.functional.hardswish(y.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
+        return self.fc(y.mean((2, 3)).unsqueeze(1).squeeze(1))
+
+
+def test_data_movement_maps_to_reshape_and_slice():
+    cg = to_computation_graph(ChannelShuffle())
+    ops = dict(zip(cg.source_ops, cg.ops))
+    assert ops["Tensor.transpose"] == ops["Tensor.permute"] == ops["Tensor.squeeze"] == "reshape"
+    assert ops["Tensor.chunk"] == "slice" and ops["hardswish"] == "activation"
+    assert unsupported_ops(cg) == []
+    exported = onnx_graph(_export(ChannelShuffle(chunk=False)))
+    assert "Transpose" in exported.source_ops and unsupported_ops(exported) == []
+
+
 # -- bad uploads: one line each -------------------------------------------------------------------
 
 
