@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from archpred.artifacts import atomic_write_text
+from archpred.errors import InvalidOption
 
 # Paper numbers (Mills et al. 2023): NB-101 Table 3; NB-201 Tables 1, 5, 6, 8-10.
 PAPER: dict[str, dict[str, float]] = {
@@ -115,8 +116,13 @@ class _Report:
     def __init__(self, path: Path, meta: dict[str, Any]) -> None:
         self.path = path
         data = json.loads(path.read_text()) if path.exists() else {}
-        if data.get("meta", {}).get("model_digest") != meta["model_digest"]:
-            data = {}  # another model: start over
+        held = data.get("meta", {})
+        if data.get("results") and held.get("model_digest") != meta["model_digest"]:
+            # a report of another model is never overwritten: its results took hours
+            raise InvalidOption(
+                f"{path} holds the results of another model ({held.get('model')}, sha256 "
+                f"{held.get('model_digest')}); pass --model for that one, or --out for a new report"
+            )
         commands = [c for c in data.get("meta", {}).get("commands", []) if c != meta.get("command")]
         data["meta"] = {**data.get("meta", {}), **meta, "commands": [*commands, meta.get("command", "")]}
         self.data = data

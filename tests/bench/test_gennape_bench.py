@@ -66,3 +66,17 @@ def test_ndcg_exp_is_the_papers_formula() -> None:
     dcg = sum((2 ** rel[i] - 1) / np.log2(k + 2) for k, i in enumerate(order))
     ideal = sum((2**r - 1) / np.log2(k + 2) for k, r in enumerate(sorted(rel, reverse=True)[:2]))
     assert bench.ndcg_exp(y, pred, k=2) == pytest.approx(dcg / ideal)
+
+
+def test_a_report_of_another_model_is_refused_not_overwritten(tiny_gennape_path, tiny_family, tmp_path) -> None:
+    from archpred.errors import InvalidOption
+
+    out = tmp_path / "g.json"
+    held = {"meta": {"model": "other.pt", "model_digest": "0123456789abcdef"}, "results": {"zero_shot/x": {"srcc": 1}}}
+    out.write_text(json.dumps(held))
+    config = bench.GennapeBenchConfig(
+        model=tiny_gennape_path, families=("nb201",), fine_tune=False, speed=False, out=out
+    )
+    with pytest.raises(InvalidOption, match="another model .*other.pt.*--out for a new report"):
+        bench.run_gennape(config, log=lambda _: None)
+    assert json.loads(out.read_text()) == held
