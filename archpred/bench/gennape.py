@@ -47,6 +47,14 @@ PAPER: dict[str, dict[str, float]] = {
     "fine_tuned/nb201/cl+fcm+t": {"srcc": 0.8281, "kendall_tau": 0.6376, "ndcg@10": 0.9834, "ndcg@50": 0.9848},
     "fine_tuned/nb201/cl+t": {"srcc": 0.8309, "kendall_tau": 0.6430, "ndcg@10": 0.9818, "ndcg@50": 0.9822},
 }
+FAMILY_NOTES = {
+    "enas": [
+        "ENAS is a proxy family: its accuracies are the weight-sharing supernet's (the D-VAE data, std 0.6 %),",
+        "not trained networks'; `--built-only` measured the cells whose CGs were cached: the first 1,000 of its",
+        "20,015 in file order.",
+        "",
+    ],
+}
 AIMS = {"zero_shot/nb201/gennape": {"srcc": 0.86, "ndcg@10": 0.98}, "fine_tuned/nb201/gennape": {"srcc": 0.92}}
 METRICS = ("mae", "srcc", "kendall_tau", "ndcg@10", "ndcg@50", "ndcg@10 (2^rel)")
 
@@ -343,7 +351,8 @@ def render_report(data: dict[str, Any], path: Path) -> Path:
                 continue
             label = " (the 4,096 cells without `none`: the paper's subset)" if subset else ""
             paper = fam != "nb201" or subset == "/no-none"  # the paper's NB-201 numbers are on that subset
-            lines += [f"## {fam}{label}: zero-shot", "", _table(zs, f"zero_shot/{fam}", paper), ""]
+            lines += [f"## {fam}{label}: zero-shot", "", *FAMILY_NOTES.get(fam, [])]
+            lines += [_table(zs, f"zero_shot/{fam}", paper), ""]
         ft_members = sorted({k.split("/")[-1] for k in results if k.startswith(f"fine_tuned/{fam}/seed")} - {"weights"})
         if ft_members:
             ft = {m: _mean_over_seeds(results, f"fine_tuned/{fam}", m) for m in ft_members}
