@@ -100,14 +100,14 @@ def digits_accuracy(network: Any, seeds: int, epochs: int, device: str) -> list[
     return out
 
 
-def run_cg_search_bench(config: CGSearchBenchConfig, log: Any = print) -> dict[str, Any]:
+def run_cg_search(config: CGSearchBenchConfig, log: Any = print) -> dict[str, Any]:
     """Run (or finish) every start's search and training; returns the report's data."""
     import torch
 
     from archpred.gennape.model import SHIPPED, load_gennape
     from archpred.gennape.mutations import apply_edits
     from archpred.networks import build_network
-    from archpred.search.cg_local import run_cg_search
+    from archpred.search import cg_local
 
     path = Path(config.model) if config.model is not None else SHIPPED
     model = load_gennape(path, device=config.device)
@@ -127,7 +127,7 @@ def run_cg_search_bench(config: CGSearchBenchConfig, log: Any = print) -> dict[s
             net = build_network(arch, space)
         searched = {k: v for k, v in settings.items() if not k.startswith("train_")}
         tag = hashlib.sha256(json.dumps(searched, sort_keys=True).encode()).hexdigest()[:10]  # one log per search
-        search = run_cg_search(
+        search = cg_local.run_cg_search(
             ranker, net, CIFAR_SHAPE, np.random.default_rng(0), iterations=config.iterations, top_k=config.top_k,
             children=config.children, log=Path(config.workdir) / f"{space}-{tag}.jsonl",
             progress=lambda r, n, b, s=space: log(f"{s}: round {r}/{n}, best predicted {b.predicted:.4f} at {b.flops / 1e6:.1f} MFLOPs"),
@@ -176,7 +176,7 @@ def _jsonable(config: CGSearchBenchConfig) -> dict[str, Any]:
 
 
 def render_report(data: dict[str, Any], path: Path | None = None) -> str:
-    """The Markdown report of ``run_cg_search_bench``'s data (written to ``path`` too)."""
+    """The Markdown report of ``run_cg_search``'s data (written to ``path`` too)."""
     meta, results = data.get("meta", {}), data.get("results", {})
     cfg = meta.get("config", {})
     lines = [

@@ -393,7 +393,7 @@ def _add_cg_search(bsub: argparse._SubParsersAction) -> None:
 def cmd_cg_search(args: argparse.Namespace) -> int:
     import json
 
-    from archpred.bench.cg_search import CGSearchBenchConfig, render_report, run_cg_search_bench
+    from archpred.bench.cg_search import CGSearchBenchConfig, render_report, run_cg_search
 
     starts = _split(args.starts)
     unknown = [s for s in starts if s not in ("nb101", "nb201")]
@@ -420,6 +420,6 @@ def cmd_cg_search(args: argparse.Namespace) -> int:
         device=args.device,
         command=command_line("bench cg-search", args),
     )
-    run_cg_search_bench(config)
+    run_cg_search(config)
     print(f"wrote {args.out} and {args.out.with_suffix('.md')}")
     return 0

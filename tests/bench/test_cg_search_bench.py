@@ -33,7 +33,7 @@ def tiny_config(model, tmp_path, **kw) -> bench.CGSearchBenchConfig:
 
 def test_search_train_report_and_a_rerun_that_trains_nothing(tiny_gennape_path, tmp_path, monkeypatch) -> None:
     config = tiny_config(tiny_gennape_path, tmp_path)
-    data = bench.run_cg_search_bench(config, log=lambda _: None)
+    data = bench.run_cg_search(config, log=lambda _: None)
     r = data["results"]["nb201"]
     assert r["networks_ranked"] == 3  # the start and its 2 mutants
     assert r["found"]["flops"] <= r["start"]["flops"]
@@ -49,9 +49,9 @@ def test_search_train_report_and_a_rerun_that_trains_nothing(tiny_gennape_path, 
 
     monkeypatch.setattr(bench, "digits_accuracy", refuse)
     monkeypatch.setattr(bench, "ranking_model", refuse)
-    assert bench.run_cg_search_bench(config, log=lambda _: None)["results"]["nb201"] == r
+    assert bench.run_cg_search(config, log=lambda _: None)["results"]["nb201"] == r
     monkeypatch.undo()
-    more = bench.run_cg_search_bench(replace(config, train_seeds=2), log=lambda _: None)["results"]["nb201"]
+    more = bench.run_cg_search(replace(config, train_seeds=2), log=lambda _: None)["results"]["nb201"]
     assert len(more["digits"]["start"]) == 2 and more["found"] == r["found"]  # its search: the log's
     assert len(list((tmp_path / "logs").glob("nb201-*.jsonl"))) == 1
 
