@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from archpred.errors import CheckpointError
+from archpred.errors import CheckpointError, InvalidOption
 
 
 def atomic_write(path: str | Path, write: Callable[[Path], Any]) -> Path:
@@ -68,7 +68,7 @@ def load_torch(path: str | Path, map_location: Any = "cpu", what: str = "file", 
 def save_artifact(path: str | Path, format: str, version: int, **payload: Any) -> Path:
     """Write ``payload`` under a header ``{"format": format, "version": version}``, atomically."""
     if "format" in payload or "version" in payload:
-        raise ValueError("'format' and 'version' are the header's keys, not payload keys")
+        raise InvalidOption("'format' and 'version' are the header's keys, not payload keys")
     return save_torch(path, {"format": format, "version": int(version), **payload})
 
 

@@ -25,3 +25,8 @@ class NotFittedError(ArchpredError, RuntimeError):
 
 class InvalidOption(ArchpredError, ValueError):
     """An option that cannot be honoured (an unknown device, an impossible size, ...)."""
+
+
+class InvalidData(ArchpredError, ValueError):
+    """A data file that is not what it should be: another format, another kind of file, a folder,
+    or records missing what the loader needs; the message names the file."""

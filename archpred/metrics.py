@@ -9,13 +9,15 @@ from numpy.typing import ArrayLike
 from scipy import stats
 from sklearn.metrics import ndcg_score
 
+from archpred.errors import InvalidOption
+
 
 def _pair(y_true: ArrayLike, y_pred: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     t, p = np.asarray(y_true, dtype=np.float64).ravel(), np.asarray(y_pred, dtype=np.float64).ravel()
     if t.shape != p.shape:
-        raise ValueError(f"y_true has {t.size} values but y_pred has {p.size}")
+        raise InvalidOption(f"y_true has {t.size} values but y_pred has {p.size}")
     if t.size == 0:
-        raise ValueError("no values to score")
+        raise InvalidOption("no values to score")
     return t, p
 
 

@@ -14,7 +14,7 @@ import streamlit as st
 from archpred.app import cache, export, jobs, state
 from archpred.app.text import fmt_number, md_escape
 from archpred.data import Benchmark, available_first, is_available
-from archpred.errors import ArchpredError
+from archpred.errors import ArchpredError, InvalidOption
 from archpred.metrics import evaluate
 from archpred.predictors import Predictor, make_predictor, predictor_class
 from archpred.predictors.store import SavedModel, user_dir
@@ -75,7 +75,7 @@ def check_model_name(text: str) -> str:
     """The file stem to save a model as; ``ValueError`` when it is not a safe name."""
     text = text.strip()
     if not NAME_RE.match(text):
-        raise ValueError("model name: 1-80 letters, digits, '.', '_' or '-'")
+        raise InvalidOption("model name: 1-80 letters, digits, '.', '_' or '-'")
     return text
 
 
@@ -207,7 +207,7 @@ def train_and_save(
     try:
         file_name = check_model_name(model_name)
         if (user_dir() / f"{file_name}.pt").exists() and not replace:
-            raise ValueError(f"a saved model is already named {file_name}: tick 'Replace it' or choose another name")
+            raise InvalidOption(f"a saved model is already named {file_name}: tick 'Replace it' or choose another name")
         train_size, test_size = sizes
         train_rows, test_rows = bench.random_split(train_size, test_size, seed)
         total = epochs_in_total(name, config)

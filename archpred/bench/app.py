@@ -38,6 +38,7 @@ from typing import Any
 
 import numpy as np
 
+from archpred.errors import InvalidOption
 from archpred.paths import PROJECT_ROOT
 
 PARTS = ("imports", "browser", "edit", "projections")
@@ -77,11 +78,11 @@ class AppBenchConfig:
 
     def __post_init__(self) -> None:
         if self.runs < 1:
-            raise ValueError(f"runs must be at least 1, got {self.runs}")
+            raise InvalidOption(f"runs must be at least 1, got {self.runs}")
         for name, given, known in (("part", self.parts, PARTS), ("projection", self.methods, METHODS)):
             unknown = [g for g in given if g not in known]
             if unknown:
-                raise ValueError(f"unknown {name} {unknown[0]!r}; choose from {', '.join(known)}")
+                raise InvalidOption(f"unknown {name} {unknown[0]!r}; choose from {', '.join(known)}")
 
 
 def quick(config: AppBenchConfig) -> AppBenchConfig:

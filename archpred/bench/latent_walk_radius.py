@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 
+from archpred.errors import InvalidOption
+
 
 @dataclasses.dataclass(frozen=True)
 class WalkRadiusConfig:
@@ -44,7 +46,7 @@ def centre_row(accuracy: np.ndarray, centre: str) -> int:
         return int(np.nanargmax(accuracy))
     if centre == "median":
         return int(np.argsort(accuracy)[len(accuracy) // 2])
-    raise ValueError(f"unknown centre {centre!r}; choose best or median")
+    raise InvalidOption(f"unknown centre {centre!r}; choose best or median")
 
 
 def circle_counts(vae: Any, centre: Any, radius: float, steps: int, seed: int) -> tuple[int, int]:

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 from tqdm.auto import tqdm
 
+from archpred.errors import InvalidOption
 from archpred.networks import count_flops, count_params, expected_params, make_config, meta_network
 from archpred.networks.macro import macro_params_flops
 
@@ -58,7 +59,7 @@ def check_benchmark(name: str, build: int = 200, progress: bool = False) -> dict
         ref_params = bench["params"].astype(np.int64)
         ref_flops = bench["flops"].astype(np.int64) if name == "macro" else None
     else:
-        raise ValueError(f"no recorded counts for {name!r}; choose from {', '.join(BENCHMARKS)}")
+        raise InvalidOption(f"no recorded counts for {name!r}; choose from {', '.join(BENCHMARKS)}")
     load_s = time.perf_counter() - t0
 
     t1 = time.perf_counter()

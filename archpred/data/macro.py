@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from archpred.data.benchmark import Benchmark
-from archpred.errors import DataNotFound
+from archpred.errors import DataNotFound, InvalidData
 from archpred.paths import data_dir
 from archpred.spaces import get_space
 
@@ -31,10 +31,10 @@ def load_macro(path: str | Path | None = None) -> Benchmark:
     try:
         with open(file) as f:
             table = json.load(f)
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise DataNotFound(f"{file} is not valid JSON: {err}") from None
+    except (json.JSONDecodeError, UnicodeDecodeError, IsADirectoryError) as err:
+        raise InvalidData(f"{file} is not a NAS-Bench-Macro JSON table ({type(err).__name__})") from None
     if not isinstance(table, dict):
-        raise DataNotFound(f"{file}: expected an object keyed by 8-digit architecture keys")
+        raise InvalidData(f"{file}: expected an object keyed by 8-digit architecture keys")
     space = get_space("macro")
     keys = sorted(table)
     try:
@@ -47,5 +47,5 @@ def load_macro(path: str | Path | None = None) -> Benchmark:
             "flops": np.array([float(r["flops"]) for r in rows]),
         }
     except (KeyError, TypeError, ValueError) as err:
-        raise DataNotFound(f"{file}: not a NAS-Bench-Macro table ({type(err).__name__}: {err})") from None
+        raise InvalidData(f"{file}: not a NAS-Bench-Macro table ({type(err).__name__}: {err})") from None
     return Benchmark("macro", space, archs, metrics, "test_acc", keys, {"source": str(file)})

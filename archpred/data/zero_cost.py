@@ -12,7 +12,7 @@ import ast
 import json
 from pathlib import Path
 
-from archpred.errors import DataNotFound
+from archpred.errors import DataNotFound, InvalidOption
 from archpred.paths import data_dir
 
 PROXIES = ("synflow", "jacov", "fisher", "snip", "grad_norm", "grasp", "nwot", "epe_nas", "plain", "l2_norm")
@@ -30,7 +30,7 @@ def naslib_key_to_arch_string(codes: tuple[int, ...]) -> str:
 def load_nb201_zero_cost(dataset: str = "cifar10", path: str | Path | None = None) -> dict[str, dict[str, float]]:
     """arch string -> {proxy: score, "val_accuracy": fraction} for the cells NASLib scored."""
     if dataset not in DATASETS:
-        raise ValueError(f"unknown NB-201 dataset {dataset!r}; choose from {', '.join(DATASETS)}")
+        raise InvalidOption(f"unknown NB-201 dataset {dataset!r}; choose from {', '.join(DATASETS)}")
     file = Path(path) if path is not None else data_dir() / "nb201" / "naslib_zc_nasbench201.json"
     if not file.is_file():
         raise DataNotFound(f"NASLib zero-cost scores not found: expected {file}")

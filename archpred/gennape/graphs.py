@@ -21,7 +21,7 @@ import torch
 from torch_geometric.data import Batch, Data
 
 from archpred.artifacts import atomic_write
-from archpred.errors import CheckpointError
+from archpred.errors import CheckpointError, InvalidOption
 from archpred.networks.graph import OP_TYPES, SHAPE_FEATURES, laplacian_eigenvalues
 
 N_SPECTRUM = 21  # GENNAPE's q
@@ -83,7 +83,7 @@ class GraphSet:
         """Pack CGs made by ``to_computation_graph`` / ``onnx_to_graph``."""
         keys = tuple(str(k) for k in (keys if keys is not None else range(len(graphs))))
         if len(keys) != len(graphs):
-            raise ValueError(f"{len(graphs)} graphs but {len(keys)} keys")
+            raise InvalidOption(f"{len(graphs)} graphs but {len(keys)} keys")
         op_types, numerics, edges, flops, params, spectra = [], [], [], [], [], []
         for g in graphs:
             op = g.op_type.cpu().numpy().astype(np.uint8)

@@ -14,6 +14,7 @@ from typing import Any
 
 from torch import nn
 
+from archpred.errors import InvalidOption
 from archpred.networks.counting import count_flops, count_params
 from archpred.networks.enas import ENASConfig, ENASNetwork
 from archpred.networks.macro import MacroConfig, MacroNetwork, macro_params_flops
@@ -35,19 +36,19 @@ DEPTH = {"nb101": "cells_per_stack", "nb201": "N"}
 def make_config(space: str, **options: Any) -> Any:
     """The space's config dataclass with ``options`` applied (``width``/``depth`` are generic)."""
     if space not in NETWORKS:
-        raise ValueError(f"no network builder for space {space!r}; choose from {', '.join(NETWORKS)}")
+        raise InvalidOption(f"no network builder for space {space!r}; choose from {', '.join(NETWORKS)}")
     cls = NETWORKS[space][1]
     options = {k: v for k, v in options.items() if v is not None}
     if "width" in options:
         options[WIDTH[space]] = options.pop("width")
     if "depth" in options:
         if space not in DEPTH:
-            raise ValueError(f"the depth of a {space} network is fixed by its architecture")
+            raise InvalidOption(f"the depth of a {space} network is fixed by its architecture")
         options[DEPTH[space]] = options.pop("depth")
     fields = {f.name: f.type for f in dataclasses.fields(cls)}
     unknown = sorted(set(options) - set(fields))
     if unknown:
-        raise ValueError(
+        raise InvalidOption(
             f"unknown {space} network option(s) {', '.join(unknown)}; choose from width, "
             f"{'depth, ' if space in DEPTH else ''}{', '.join(fields)}"
         )
@@ -56,9 +57,9 @@ def make_config(space: str, **options: Any) -> Any:
         try:
             options[key] = kind(value)
         except (TypeError, ValueError):
-            raise ValueError(f"network option {key} must be a number, got {value!r}") from None
+            raise InvalidOption(f"network option {key} must be a number, got {value!r}") from None
         if key != "bn_momentum" and options[key] < 1:
-            raise ValueError(f"network option {key} must be >= 1, got {value!r}")
+            raise InvalidOption(f"network option {key} must be >= 1, got {value!r}")
     return cls(**options)
 
 
@@ -67,10 +68,10 @@ def resolve_arch(arch: Any, space: str | None = None) -> tuple[str, Architecture
     if isinstance(arch, Architecture):
         name = space or arch.space
         if name != arch.space:
-            raise ValueError(f"a {arch.space} architecture cannot be built as a {name} network")
+            raise InvalidOption(f"a {arch.space} architecture cannot be built as a {name} network")
         return name, arch
     if space is None:
-        raise ValueError("give space= to build a network from a cell that is not an Architecture")
+        raise InvalidOption("give space= to build a network from a cell that is not an Architecture")
     return space, get_space(space).parse(arch)
 
 

@@ -19,6 +19,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from archpred.errors import InvalidData, InvalidOption
+
 
 @dataclass
 class Dataset:
@@ -41,11 +43,11 @@ class Dataset:
 def _as_nchw(x: np.ndarray, what: str) -> np.ndarray:
     x = np.asarray(x)
     if x.dtype == object or not np.issubdtype(x.dtype, np.number):
-        raise ValueError(f"{what} must hold numbers, got dtype {x.dtype}")
+        raise InvalidData(f"{what} must hold numbers, got dtype {x.dtype}")
     if x.ndim == 2:  # flat images: square single-channel if possible
         side = int(round(np.sqrt(x.shape[1])))
         if side * side != x.shape[1]:
-            raise ValueError(f"{what} has {x.shape[1]} features per row, not a square image")
+            raise InvalidData(f"{what} has {x.shape[1]} features per row, not a square image")
         x = x.reshape(len(x), 1, side, side)
     elif x.ndim == 3:
         x = x[:, None]
@@ -53,22 +55,22 @@ def _as_nchw(x: np.ndarray, what: str) -> np.ndarray:
         if x.shape[-1] in (1, 3, 4) and x.shape[1] not in (1, 3, 4):
             x = x.transpose(0, 3, 1, 2)
     else:
-        raise ValueError(f"{what} must be images of shape (N, H, W), (N, C, H, W) or (N, H, W, C), got {x.shape}")
+        raise InvalidData(f"{what} must be images of shape (N, H, W), (N, C, H, W) or (N, H, W, C), got {x.shape}")
     return x.astype(np.float32)
 
 
 def _labels(y: np.ndarray, n: int, what: str) -> np.ndarray:
     y = np.asarray(y)
     if y.ndim != 1 or len(y) != n:
-        raise ValueError(f"{what} must be a 1-D array of {n} labels, got shape {y.shape}")
+        raise InvalidData(f"{what} must be a 1-D array of {n} labels, got shape {y.shape}")
     integral = np.issubdtype(y.dtype, np.integer) or (
         np.issubdtype(y.dtype, np.floating) and bool(np.all(np.mod(y, 1) == 0))
     )
     if not integral:
-        raise ValueError(f"{what} must be integer class labels")
+        raise InvalidData(f"{what} must be integer class labels")
     y = y.astype(np.int64)
     if len(y) and y.min() < 0:
-        raise ValueError(f"{what} has negative labels")
+        raise InvalidData(f"{what} has negative labels")
     return y
 
 
@@ -86,9 +88,9 @@ def _split(
     n_val = int(round(val_fraction * len(x_train)))
     val, train = order[:n_val], order[n_val:]
     if len(train) == 0 or len(x_test) == 0:
-        raise ValueError(f"dataset {name}: no training or no test images")
+        raise InvalidData(f"dataset {name}: no training or no test images")
     if x_train.shape[1:] != x_test.shape[1:]:
-        raise ValueError(f"dataset {name}: train images {x_train.shape[1:]} and test images {x_test.shape[1:]} differ")
+        raise InvalidData(f"dataset {name}: train images {x_train.shape[1:]} and test images {x_test.shape[1:]} differ")
     mean = x_train[train].mean(axis=(0, 2, 3), keepdims=True)
     std = x_train[train].std(axis=(0, 2, 3), keepdims=True) + 1e-6
 
@@ -127,18 +129,18 @@ def _npz(path: Path, seed: int, val_fraction: float) -> Dataset:
         with np.load(path, allow_pickle=False) as f:
             missing = [k for k in ("x_train", "y_train", "x_test", "y_test") if k not in f.files]
             if missing:
-                raise ValueError(
+                raise InvalidData(
                     f"{path}: missing array(s) {', '.join(missing)}; need x_train, y_train, x_test, y_test"
                 )
             arrays = {k: f[k] for k in ("x_train", "y_train", "x_test", "y_test")}
     except ValueError as err:
         if "allow_pickle" in str(err) or "Object arrays" in str(err):
-            raise ValueError(
+            raise InvalidData(
                 f"{path}: holds object arrays, which are never unpickled; save plain numeric arrays"
             ) from None
         raise
     except (OSError, pickle.UnpicklingError, EOFError) as err:
-        raise ValueError(f"{path}: not a readable .npz file ({type(err).__name__})") from None
+        raise InvalidData(f"{path}: not a readable .npz file ({type(err).__name__})") from None
     x_train = _as_nchw(arrays["x_train"], "x_train")
     x_test = _as_nchw(arrays["x_test"], "x_test")
     y_train = _labels(arrays["y_train"], len(x_train), "y_train")
@@ -174,18 +176,18 @@ def read_cifar_batch(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
     except FileNotFoundError:
         raise FileNotFoundError(f"no such CIFAR-10 batch: {path}") from None
     except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, IndexError) as err:
-        raise ValueError(f"{path}: not a CIFAR-10 python batch ({err})") from None
+        raise InvalidData(f"{path}: not a CIFAR-10 python batch ({err})") from None
     if not isinstance(batch, dict):
-        raise ValueError(f"{path}: not a CIFAR-10 python batch (no dict inside)")
+        raise InvalidData(f"{path}: not a CIFAR-10 python batch (no dict inside)")
     batch = {k.decode() if isinstance(k, bytes) else k: v for k, v in batch.items()}
     data, labels = batch.get("data"), batch.get("labels")
     if not isinstance(data, np.ndarray) or data.dtype != np.uint8 or data.ndim != 2 or data.shape[1] != 3072:
-        raise ValueError(f"{path}: 'data' must be a uint8 array of shape (N, 3072)")
+        raise InvalidData(f"{path}: 'data' must be a uint8 array of shape (N, 3072)")
     if not isinstance(labels, (list, np.ndarray)) or len(labels) != len(data):
-        raise ValueError(f"{path}: 'labels' must list one label per image")
+        raise InvalidData(f"{path}: 'labels' must list one label per image")
     y = np.asarray(labels)
     if not np.issubdtype(y.dtype, np.integer) or y.min() < 0 or y.max() > 9:
-        raise ValueError(f"{path}: labels must be integers 0..9")
+        raise InvalidData(f"{path}: labels must be integers 0..9")
     return data.reshape(-1, 3, 32, 32), y.astype(np.int64)
 
 
@@ -215,4 +217,4 @@ def load_dataset(spec: str | Path | Dataset = "digits", seed: int = 0, val_fract
         return _npz(Path(text.removeprefix("npz:")).expanduser(), seed, val_fraction)
     if text.startswith("cifar10:") or Path(text).is_dir():
         return _cifar10(Path(text.removeprefix("cifar10:")).expanduser(), seed, val_fraction)
-    raise ValueError(f"unknown dataset {text!r}; use digits, npz:PATH or cifar10:DIR")
+    raise InvalidOption(f"unknown dataset {text!r}; use digits, npz:PATH or cifar10:DIR")

@@ -28,7 +28,7 @@ import torch
 from torch import nn
 from torch_geometric.data import Data
 
-from archpred.errors import ArchpredError
+from archpred.errors import ArchpredError, InvalidOption
 
 OP_TYPES = (
     "input",
@@ -261,7 +261,7 @@ def to_computation_graph(net: nn.Module, input_shape: Sequence[int] | None = Non
     from archpred.networks import input_shape as default_shape
 
     if not isinstance(net, nn.Module):
-        raise ValueError(f"to_computation_graph needs a torch.nn.Module, got {type(net).__name__}")
+        raise InvalidOption(f"to_computation_graph needs a torch.nn.Module, got {type(net).__name__}")
     shape = tuple(input_shape) if input_shape is not None else default_shape(net)
     if len(shape) == 3:
         shape = (1, *shape)
@@ -284,7 +284,7 @@ def to_computation_graph(net: nn.Module, input_shape: Sequence[int] | None = Non
         with torch.no_grad():
             ShapeProp(traced).propagate(torch.zeros(shape, device=device, dtype=dtype))
     except Exception as err:
-        raise ValueError(
+        raise InvalidOption(
             f"{type(net).__name__} does not run on an input of shape {list(shape)} ({type(err).__name__}: "
             f"{str(err).strip().splitlines()[0] if str(err).strip() else ''})"
         ) from None
@@ -377,7 +377,7 @@ def onnx_to_graph(path: str | Path | Any) -> Data:
         try:
             model = onnx.load(str(file))
         except Exception as err:
-            raise ValueError(f"{file}: not a readable ONNX model ({type(err).__name__})") from None
+            raise InvalidOption(f"{file}: not a readable ONNX model ({type(err).__name__})") from None
     else:
         model = path
     with contextlib.suppress(Exception):  # keep going without inferred shapes
@@ -454,10 +454,10 @@ def laplacian_eigenvalues(graph: Data | np.ndarray | Any, k: int = 21) -> np.nda
     else:
         adj = np.asarray(graph, dtype=np.float64)
         if adj.ndim != 2 or adj.shape[0] != adj.shape[1]:
-            raise ValueError(f"an adjacency matrix must be square, got shape {adj.shape}")
+            raise InvalidOption(f"an adjacency matrix must be square, got shape {adj.shape}")
         adj = (adj != 0).astype(np.float64)
     if k < 1:
-        raise ValueError(f"k must be >= 1, got {k}")
+        raise InvalidOption(f"k must be >= 1, got {k}")
     sym = np.maximum(adj, adj.T)
     np.fill_diagonal(sym, 0.0)
     values = np.sort(np.linalg.eigvalsh(laplacian(sym, normed=True))) if len(sym) else np.zeros(0)

@@ -10,6 +10,7 @@ import torch
 from torch import nn
 
 from archpred.artifacts import atomic_write
+from archpred.errors import InvalidOption
 from archpred.networks.datasets import Dataset
 
 N_IO_FEATURES = 10
@@ -21,7 +22,7 @@ def _classifier(net: nn.Module) -> nn.Linear:
         return layer
     linears = [m for m in net.modules() if isinstance(m, nn.Linear)]
     if not linears:
-        raise ValueError(f"{type(net).__name__} has no final dense layer for IO features")
+        raise InvalidOption(f"{type(net).__name__} has no final dense layer for IO features")
     return linears[-1]
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from archpred.errors import InvalidOption
 from archpred.networks.layers import ReLUConvBN, reset_all
 from archpred.spaces.nb201 import EDGES, NB201Cell
 
@@ -42,7 +43,7 @@ def _edge_op(name: str, c: int, bn_momentum: float) -> nn.Module | None:
         return ReLUConvBN(c, c, 3, bn_momentum=bn_momentum)
     if name == "avg_pool_3x3":
         return nn.AvgPool2d(3, stride=1, padding=1, count_include_pad=False)
-    raise ValueError(f"unknown nb201 op {name!r}")
+    raise InvalidOption(f"unknown nb201 op {name!r}")
 
 
 class NB201CellModule(nn.Module):

@@ -19,7 +19,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from archpred.errors import ArchpredError
+from archpred.errors import ArchpredError, InvalidOption
 from archpred.networks.datasets import Dataset, load_dataset
 from archpred.networks.io_features import save_io_features
 from archpred.networks.runs import append_result, read_results, run_id
@@ -41,13 +41,13 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         if self.epochs < 1:
-            raise ValueError(f"epochs must be >= 1, got {self.epochs}")
+            raise InvalidOption(f"epochs must be >= 1, got {self.epochs}")
         if self.batch_size < 1:
-            raise ValueError(f"batch_size must be >= 1, got {self.batch_size}")
+            raise InvalidOption(f"batch_size must be >= 1, got {self.batch_size}")
         if not self.lr > 0:
-            raise ValueError(f"lr must be > 0, got {self.lr}")
+            raise InvalidOption(f"lr must be > 0, got {self.lr}")
         if not 0 <= self.val_fraction < 1:
-            raise ValueError(f"val_fraction must be in [0, 1), got {self.val_fraction}")
+            raise InvalidOption(f"val_fraction must be in [0, 1), got {self.val_fraction}")
 
 
 def _accuracy(net: nn.Module, x: torch.Tensor, y: torch.Tensor, batch: int = 512) -> tuple[float, float]:
@@ -248,9 +248,9 @@ def train_many(
     from tqdm.auto import tqdm
 
     if workers < 1:
-        raise ValueError(f"workers must be >= 1, got {workers}")
+        raise InvalidOption(f"workers must be >= 1, got {workers}")
     if isinstance(dataset, Dataset):
-        raise ValueError("train_many takes a dataset spec (digits, npz:PATH, cifar10:DIR), not a loaded Dataset")
+        raise InvalidOption("train_many takes a dataset spec (digits, npz:PATH, cifar10:DIR), not a loaded Dataset")
     described = [_describe(a, space) for a in archs]
     done = {r.get("run"): r for r in read_results(out)}
     kwargs = {"network": network, "dataset": str(dataset), "checkpoint_dir": checkpoint_dir, "io_dir": io_dir}

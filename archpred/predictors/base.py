@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from archpred.errors import CheckpointError, NotFittedError
+from archpred.errors import CheckpointError, InvalidArchitecture, InvalidOption, NotFittedError
+from archpred.options import check_values
 from archpred.spaces import Architecture, SearchSpace, get_space
 
 if TYPE_CHECKING:  # torch loads on first use, so importing the registry stays cheap
@@ -55,9 +56,10 @@ class Predictor:
         fields = {f.name for f in dataclasses.fields(self.Config)}
         unknown = sorted(set(config) - fields)
         if unknown:
-            raise ValueError(
+            raise InvalidOption(
                 f"unknown option(s) for {self.name}: {', '.join(unknown)}; known: {', '.join(sorted(fields)) or 'none'}"
             )
+        check_values(self.Config, config, self.name)
         self.config = self.Config(**config)
 
     # -- public API ---------------------------------------------------------------------------
@@ -65,11 +67,11 @@ class Predictor:
         archs = list(archs)
         y = np.asarray(y, dtype=np.float64).ravel()
         if len(archs) != len(y):
-            raise ValueError(f"{len(archs)} architectures but {len(y)} targets")
+            raise InvalidOption(f"{len(archs)} architectures but {len(y)} targets")
         if len(archs) < 2:
-            raise ValueError("fit needs at least 2 architectures")
+            raise InvalidOption("fit needs at least 2 architectures")
         if not np.all(np.isfinite(y)):
-            raise ValueError("targets must be finite numbers")
+            raise InvalidOption("targets must be finite numbers")
         self.space_ = get_space(_space_of(archs))
         self._fit(archs, y)
         return self
@@ -81,7 +83,7 @@ class Predictor:
             return np.zeros(0)
         space = _space_of(archs)
         if space != self.space_.name:
-            raise ValueError(f"this {self.name} predictor was fitted on {self.space_.name}, not {space}")
+            raise InvalidOption(f"this {self.name} predictor was fitted on {self.space_.name}, not {space}")
         return np.asarray(self._predict(archs), dtype=np.float64).ravel()
 
     def score(self, archs: Sequence[Architecture], y: Sequence[float]) -> dict[str, float]:
@@ -162,9 +164,14 @@ class Predictor:
 
 
 def _space_of(archs: Sequence[Architecture]) -> str:
+    strangers = [a for a in archs if not isinstance(a, Architecture)]
+    if strangers:
+        raise InvalidArchitecture(
+            f"predictors take architectures (space.parse(text) makes one), got {type(strangers[0]).__name__}"
+        )
     spaces = {a.space for a in archs}
     if len(spaces) != 1:
-        raise ValueError(f"architectures from several spaces: {', '.join(sorted(spaces))}")
+        raise InvalidOption(f"architectures from several spaces: {', '.join(sorted(spaces))}")
     (space,) = spaces
     return space
 

@@ -18,6 +18,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from archpred.errors import InvalidOption
 from archpred.predictors.base import Predictor, PredictorConfig
 from archpred.predictors.torch_common import (
     TorchConfig,
@@ -73,9 +74,9 @@ class RandomForestConfig(PredictorConfig):
 
     def __post_init__(self) -> None:
         if self.features not in FEATURES:
-            raise ValueError(f"unknown features {self.features!r}; choose from {', '.join(FEATURES)}")
+            raise InvalidOption(f"unknown features {self.features!r}; choose from {', '.join(FEATURES)}")
         if self.n_estimators < 1:
-            raise ValueError("n_estimators must be >= 1")
+            raise InvalidOption("n_estimators must be >= 1")
 
 
 class RandomForestPredictor(Predictor):
@@ -171,9 +172,9 @@ class RandomForestPredictor(Predictor):
             setattr(self, f"{n}_", value)
         size = len(self.left_)
         if not (len(self.right_) == len(self.feature_) == len(self.threshold_) == len(self.value_) == size):
-            raise ValueError("forest arrays differ in length")
+            raise InvalidOption("forest arrays differ in length")
         if size and (int(self.left_.max()) >= size or int(self.right_.max()) >= size or int(self.roots_.max()) >= size):
-            raise ValueError("forest node index out of range")
+            raise InvalidOption("forest node index out of range")
 
 
 # -- MLP on the one-hot encoding -------------------------------------------------------------------

@@ -16,6 +16,7 @@ from torch import nn
 from torch_geometric.nn import MessagePassing
 from torch_geometric.utils import scatter
 
+from archpred.errors import InvalidOption
 from archpred.predictors.torch_common import TorchConfig, TorchPredictor, padded_graphs
 from archpred.spaces import Architecture
 
@@ -179,7 +180,7 @@ class GNNConfig(TorchConfig):
         super().__post_init__()
         object.__setattr__(self, "mlp", tuple(int(x) for x in self.mlp))
         if self.d_node < 1 or self.d_graph < 1 or self.rounds < 1:
-            raise ValueError("d_node, d_graph and rounds must be >= 1")
+            raise InvalidOption("d_node, d_graph and rounds must be >= 1")
 
 
 class GNNPredictor(TorchPredictor):

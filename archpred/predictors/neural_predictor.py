@@ -25,6 +25,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from archpred.errors import InvalidOption
 from archpred.predictors.torch_common import (
     TorchConfig,
     TorchPredictor,
@@ -188,9 +189,9 @@ class NeuralPredictorConfig(TorchConfig):
         object.__setattr__(self, "cv_hidden", tuple(int(h) for h in self.cv_hidden))
         object.__setattr__(self, "cv_lr", tuple(float(x) for x in self.cv_lr))
         if self.cv_folds == 1 or self.cv_folds < 0:
-            raise ValueError(f"cv_folds must be 0 (off) or >= 2, got {self.cv_folds}")
+            raise InvalidOption(f"cv_folds must be 0 (off) or >= 2, got {self.cv_folds}")
         if self.threshold is not None and not 0.0 < self.threshold < 1.0:
-            raise ValueError(f"threshold must be a fraction in (0, 1), got {self.threshold}")
+            raise InvalidOption(f"threshold must be a fraction in (0, 1), got {self.threshold}")
 
 
 class NeuralPredictor(TorchPredictor):
@@ -321,7 +322,7 @@ class NeuralPredictor(TorchPredictor):
         """Two-stage mode: the classifier's probability that each architecture is above the threshold."""
         self._check_fitted()
         if self.config.threshold is None:
-            raise ValueError("predict_proba needs the two-stage mode (set threshold)")
+            raise InvalidOption("predict_proba needs the two-stage mode (set threshold)")
         feats = self._features(list(archs))
         probs = [
             1 / (1 + np.exp(-predict_network(m["classifier"], self._logit_forward, feats, self.torch_device)))

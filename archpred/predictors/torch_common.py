@@ -17,6 +17,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from archpred.errors import InvalidOption
 from archpred.predictors.base import Predictor, PredictorConfig
 from archpred.spaces import Architecture, SearchSpace
 from archpred.training import Callback, FunctionCallback, fit_regressor, isolated_rng, seeded
@@ -38,12 +39,12 @@ class TorchConfig(PredictorConfig):
 
     def __post_init__(self) -> None:
         if self.loss not in LOSSES:
-            raise ValueError(f"unknown loss {self.loss!r}; choose from {', '.join(LOSSES)}")
+            raise InvalidOption(f"unknown loss {self.loss!r}; choose from {', '.join(LOSSES)}")
         for name in ("epochs", "batch_size", "ensemble"):
             if int(getattr(self, name)) < 1:
-                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+                raise InvalidOption(f"{name} must be >= 1, got {getattr(self, name)}")
         if self.lr <= 0:
-            raise ValueError(f"lr must be > 0, got {self.lr}")
+            raise InvalidOption(f"lr must be > 0, got {self.lr}")
 
 
 # -- featurisation ------------------------------------------------------------------------------

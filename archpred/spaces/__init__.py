@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import cache
 from importlib import import_module
 
+from archpred.errors import InvalidOption
 from archpred.spaces.base import Architecture, SearchSpace
 
 SPACES = {
@@ -19,7 +20,7 @@ SPACES = {
 def get_space(name: str) -> SearchSpace:
     """The search space called ``name`` (built once, on first use)."""
     if name not in SPACES:
-        raise ValueError(f"unknown search space {name!r}; choose from {', '.join(SPACES)}")
+        raise InvalidOption(f"unknown search space {name!r}; choose from {', '.join(SPACES)}")
     module, cls = SPACES[name].split(":")
     return getattr(import_module(module), cls)()
 

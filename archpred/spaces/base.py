@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from archpred.errors import InvalidArchitecture
+from archpred.errors import InvalidArchitecture, InvalidOption
 from archpred.spaces.hashing import graph_hash
 
 # Searches hash the same cells again and again (a parent before each mutation, the child twice):
@@ -70,14 +70,30 @@ class Architecture:
         return json.dumps(self.to_dict())
 
 
+# The largest cell any space has is a few hundred characters of JSON: text far longer than this
+# (a pasted file, a bomb) is refused before it is parsed.
+MAX_CELL_CHARS = 100_000
+
+
+def check_cell_text(text: Any) -> None:
+    """Refuse cell text that is not text or far too long for any cell."""
+    if isinstance(text, (str, bytes)) and len(text) > MAX_CELL_CHARS:
+        raise InvalidArchitecture(f"a cell of {len(text):,} characters; no cell needs more than {MAX_CELL_CHARS:,}")
+
+
 def parse_json(text: str | bytes | dict | list) -> Any:
     """Parse a cell given as JSON text; already-parsed objects pass through."""
     if isinstance(text, (dict, list)):
         return text
+    if not isinstance(text, (str, bytes, bytearray)):
+        raise InvalidArchitecture(f"a cell must be given as JSON text, got {type(text).__name__}")
+    check_cell_text(text)
     try:
         return json.loads(text)
-    except (json.JSONDecodeError, TypeError, UnicodeDecodeError) as err:
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
         raise InvalidArchitecture(f"malformed JSON: {err}") from None
+    except RecursionError:
+        raise InvalidArchitecture("malformed JSON: nested too deeply for a cell") from None
 
 
 def check_matrix(adjacency: Any) -> list[list[int]]:
@@ -162,6 +178,7 @@ class SearchSpace(ABC):
     def parse(self, text: str | bytes | dict | list) -> Architecture:
         """A cell from user text: a JSON object of ``cell``'s fields, a JSON list or string
         for spaces that take one positional form (NB-201 strings, ENAS layers)."""
+        check_cell_text(text)
         if isinstance(text, str) and text.strip().startswith("|"):
             return self.cell(text.strip())
         spec = parse_json(text)
@@ -186,11 +203,18 @@ class SearchSpace(ABC):
 
     def hash(self, arch: Architecture) -> str:
         """An isomorphism-invariant id (the WL md5 fingerprint of NAS-Bench-101)."""
+        self.check_own(arch)
         return _cached_hash(arch.adjacency, tuple(self.labels(arch)))
 
     def key(self, arch: Architecture) -> str:
         """The id a benchmark table uses for this architecture (default: ``hash``)."""
         return self.hash(arch)
+
+    def check_own(self, arch: Any) -> None:
+        """Raise ``InvalidArchitecture`` unless ``arch`` is an architecture of this space."""
+        if not isinstance(arch, Architecture) or arch.space != self.name:
+            got = f"an {arch.space} architecture" if isinstance(arch, Architecture) else type(arch).__name__
+            raise InvalidArchitecture(f"expected an {self.name} architecture, got {got}")
 
     # -- exploration ----------------------------------------------------------------------
     @abstractmethod
@@ -255,7 +279,7 @@ class SearchSpace(ABC):
             return self.path_encoding(arch)
         if kind == "graph":
             return self.to_data(arch)
-        raise ValueError(f"unknown encoding {kind!r}; choose from {', '.join(ENCODINGS)}")
+        raise InvalidOption(f"unknown encoding {kind!r}; choose from {', '.join(ENCODINGS)}")
 
     def encode_many(self, archs: Sequence[Architecture], kind: str = "onehot") -> np.ndarray:
         """``encode`` of each architecture stacked into a float32 array (N, D); vector kinds only."""

@@ -20,7 +20,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 
-from archpred.errors import InvalidArchitecture
+from archpred.errors import InvalidArchitecture, InvalidOption
 from archpred.spaces.base import Architecture
 
 INDEX_ALIGNED = ("nb201", "enas", "macro")  # spaces whose vertex positions mean something
@@ -127,7 +127,7 @@ def cell_diff(a: Architecture, b: Architecture, align: str = "auto") -> CellDiff
     if align == "auto":
         align = "index" if a.space in INDEX_ALIGNED else "best"
     if align not in ("index", "best"):
-        raise ValueError(f"unknown alignment {align!r}; choose from auto, index, best")
+        raise InvalidOption(f"unknown alignment {align!r}; choose from auto, index, best")
     mapping = _index_mapping(a, b) if align == "index" else _best_mapping(a, b)
     return _describe(a, b, mapping)
 

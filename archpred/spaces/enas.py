@@ -111,6 +111,7 @@ class ENASSpace(SearchSpace):
 
     def key(self, arch: ENASArch) -> str:
         """The D-VAE text form of the layers (``ENASArch.string``)."""
+        self.check_own(arch)
         return arch.string
 
     def sample(self, rng: np.random.Generator) -> ENASArch:

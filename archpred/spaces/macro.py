@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from archpred.errors import InvalidArchitecture
-from archpred.spaces.base import INPUT, OUTPUT, Architecture, SearchSpace, check_matrix, parse_json
+from archpred.spaces.base import INPUT, OUTPUT, Architecture, SearchSpace, check_cell_text, check_matrix, parse_json
 
 MACRO_OPS = ("identity", "ir_3x3_t3", "ir_5x5_t6")
 N_LAYERS = 8
@@ -100,6 +100,7 @@ class MacroSpace(SearchSpace):
 
     def parse(self, text: str | bytes | dict | list) -> MacroArch:
         """An 8-digit key as plain text, or JSON (an object of ``cell``'s fields, a list, a string)."""
+        check_cell_text(text)
         if isinstance(text, bytes):
             text = text.decode("utf-8", errors="replace")
         if isinstance(text, str):
@@ -152,6 +153,7 @@ class MacroSpace(SearchSpace):
     # -- identity -------------------------------------------------------------------------
     def key(self, arch: MacroArch) -> str:
         """The benchmark's 8-digit key."""
+        self.check_own(arch)
         return arch.key
 
     # -- exploration ----------------------------------------------------------------------

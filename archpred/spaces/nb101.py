@@ -104,9 +104,9 @@ class NB101Space(SearchSpace):
             raise InvalidArchitecture("an nb101 cell needs both 'adjacency' and 'ops'")
         rows = check_matrix(adjacency)
         n = len(rows)
-        ops = _check_ops(ops, n)
         if n < 2:
             raise InvalidArchitecture("a cell needs at least 2 vertices (input and output)")
+        ops = _check_ops(ops, n)
         check_dag(rows)
         keep = sorted(on_path_vertices(rows))
         if 0 not in keep or n - 1 not in keep:

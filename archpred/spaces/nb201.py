@@ -140,11 +140,13 @@ class NB201Space(SearchSpace):
     # -- identity -------------------------------------------------------------------------
     def key(self, arch: NB201Cell) -> str:
         """The official arch string."""
+        self.check_own(arch)
         return arch.arch_string
 
     def hash(self, arch: NB201Cell) -> str:
         """Isomorphism-invariant: drop 'none' vertices and vertices on no input-output path,
         then the NB-101 fingerprint of what remains (so functionally equal cells collide)."""
+        self.check_own(arch)
         adj = np.array(NODE_ADJACENCY)
         labels = self.labels(arch)
         keep = [v for v, op in enumerate(arch.ops) if op != "none"]

@@ -12,7 +12,8 @@ import numpy as np
 import torch
 
 from archpred.artifacts import load_artifact, save_artifact
-from archpred.errors import CheckpointError
+from archpred.errors import CheckpointError, InvalidOption
+from archpred.options import check_values
 from archpred.paths import ASSETS_DIR, cache_dir
 from archpred.spaces import Architecture, SearchSpace, get_space
 from archpred.training import isolated_rng, resolve_device
@@ -26,7 +27,7 @@ FORMAT, FORMAT_VERSION = "archpred-vae", 1
 
 def check_kind(kind: str) -> str:
     if kind not in KINDS:
-        raise ValueError(f"unknown VAE kind {kind!r}; choose from {', '.join(KINDS)}")
+        raise InvalidOption(f"unknown VAE kind {kind!r}; choose from {', '.join(KINDS)}")
     return kind
 
 
@@ -35,7 +36,8 @@ def build_module(kind: str, space: str, **config: Any) -> torch.nn.Module:
     fields = {f.name for f in dataclasses.fields(config_cls)}
     unknown = sorted(set(config) - fields)
     if unknown:
-        raise ValueError(f"unknown option(s) for {kind}: {', '.join(unknown)}")
+        raise InvalidOption(f"unknown option(s) for {kind}: {', '.join(unknown)}")
+    check_values(config_cls, config, kind)
     return module_cls(config_cls(space=space, **config))
 
 
@@ -77,7 +79,9 @@ class GraphVAE:
         archs = list(archs)
         wrong = {a.space for a in archs} - {self.space.name}
         if wrong:
-            raise ValueError(f"this {self.kind} model is for {self.space.name} cells, not {', '.join(sorted(wrong))}")
+            raise InvalidOption(
+                f"this {self.kind} model is for {self.space.name} cells, not {', '.join(sorted(wrong))}"
+            )
         return from_archs(self.space, archs, self.module.max_vertices)
 
     @torch.no_grad()
@@ -112,13 +116,13 @@ class GraphVAE:
         try:
             z = np.asarray(z, dtype=np.float32)
         except (TypeError, ValueError):
-            raise ValueError("latent points must be a numeric array") from None
+            raise InvalidOption("latent points must be a numeric array") from None
         if z.ndim == 1:
             z = z[None]
         if z.ndim != 2 or z.shape[1] != self.latent_dim:
-            raise ValueError(f"latent points must have shape (N, {self.latent_dim}), got {tuple(z.shape)}")
+            raise InvalidOption(f"latent points must have shape (N, {self.latent_dim}), got {tuple(z.shape)}")
         if not np.all(np.isfinite(z)):
-            raise ValueError("latent points must be finite (found NaN or inf)")
+            raise InvalidOption("latent points must be finite (found NaN or inf)")
         return z
 
     def valid_mask(self, types: torch.Tensor, adj: torch.Tensor, n: torch.Tensor) -> torch.Tensor:
@@ -186,7 +190,7 @@ class GraphVAE:
 
     def line(self, a: Architecture | np.ndarray, b: Architecture | np.ndarray, steps: int) -> np.ndarray:
         if steps < 2:
-            raise ValueError("an interpolation needs at least 2 steps")
+            raise InvalidOption("an interpolation needs at least 2 steps")
         za, zb = self._latent_of(a), self._latent_of(b)
         w = np.linspace(0.0, 1.0, int(steps), dtype=np.float32)[:, None]
         return (1 - w) * za + w * zb
@@ -201,7 +205,7 @@ class GraphVAE:
         self, a: Architecture | np.ndarray, steps: int, rng: np.random.Generator, radius: float = 1.0
     ) -> np.ndarray:
         if steps < 3:
-            raise ValueError("a circle walk needs at least 3 steps")
+            raise InvalidOption("a circle walk needs at least 3 steps")
         za = self._latent_of(a)
         basis, _ = np.linalg.qr(rng.standard_normal((self.latent_dim, 2)))
         u, w = basis[:, 0].astype(np.float32), basis[:, 1].astype(np.float32)

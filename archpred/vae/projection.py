@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from archpred.errors import InvalidOption
+
 PROJECTIONS = ("PCA", "t-SNE", "UMAP")
 
 
@@ -25,4 +27,4 @@ def project(x: np.ndarray, method: str, seed: int = 0) -> np.ndarray:
         import umap
 
         return umap.UMAP(n_components=2, random_state=seed, n_neighbors=min(15, len(x) - 1)).fit_transform(x)
-    raise ValueError(f"unknown projection {method!r}; choose from {', '.join(PROJECTIONS)}")
+    raise InvalidOption(f"unknown projection {method!r}; choose from {', '.join(PROJECTIONS)}")

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from archpred.errors import InvalidOption
+
 if TYPE_CHECKING:
     from sklearn.ensemble import RandomForestRegressor
 
@@ -36,7 +38,7 @@ def fit_embedding_forest(
     x = np.asarray(x)
     y = np.asarray(y, dtype=np.float64).ravel()
     if x.ndim != 2 or len(x) != len(y):
-        raise ValueError(f"embeddings of shape {x.shape} do not match {len(y)} targets")
+        raise InvalidOption(f"embeddings of shape {x.shape} do not match {len(y)} targets")
     forest = RandomForestRegressor(
         n_estimators=int(n_estimators), max_features=int(max_features), random_state=int(seed), n_jobs=1
     )

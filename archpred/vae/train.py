@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from archpred.errors import InvalidOption
 from archpred.spaces import get_space
 from archpred.training import CosineLR, FunctionCallback, batches, fit_loop, resolve_device, seeded
 from archpred.vae.data import GraphArrays, from_archs, nb101_all
@@ -37,7 +38,7 @@ def space_graphs(space: str) -> tuple[GraphArrays, list[str]]:
 
         archs = load_benchmark("enas").archs
     else:
-        raise ValueError(f"no VAE training data for the {space} space; choose nb101, nb201 or enas")
+        raise InvalidOption(f"no VAE training data for the {space} space; choose nb101, nb201 or enas")
     return from_archs(sp, archs), [sp.key(a) for a in archs]
 
 

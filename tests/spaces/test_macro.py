@@ -99,14 +99,16 @@ def test_load_macro():
 
 def test_load_macro_errors(tmp_path):
     from archpred.data.macro import load_macro
-    from archpred.errors import DataNotFound
+    from archpred.errors import DataNotFound, InvalidData
 
     with pytest.raises(DataNotFound, match="not found"):
         load_macro(tmp_path / "missing.json")
     bad = tmp_path / "bad.json"
     bad.write_text("{not json")
-    with pytest.raises(DataNotFound, match="not valid JSON"):
+    with pytest.raises(InvalidData, match="not a NAS-Bench-Macro JSON table"):
         load_macro(bad)
     bad.write_text('{"0000000": {"mean_acc": 1}}')
-    with pytest.raises(DataNotFound, match="not a NAS-Bench-Macro table"):
+    with pytest.raises(InvalidData, match="not a NAS-Bench-Macro table"):
         load_macro(bad)
+    with pytest.raises(InvalidData, match="IsADirectoryError"):
+        load_macro(tmp_path)
