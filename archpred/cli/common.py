@@ -71,6 +71,8 @@ def parse_key_values(pairs: list[str], flag: str, *, as_json: bool = True) -> di
                 continue
             except json.JSONDecodeError:
                 pass
+            except RecursionError:
+                raise ValueError(f"{flag} {key}: the value is nested too deeply") from None
         out[key] = value
     return out
 

@@ -66,7 +66,7 @@ class ENASSpace(SearchSpace):
     def cell(self, layers: Any = None, *, adjacency: Any = None, ops: Any = None, **extra: Any) -> ENASArch:
         """From nested layers (list or D-VAE text) or from the 8-vertex graph form."""
         if extra:
-            raise InvalidArchitecture(f"unexpected field(s) for an enas cell: {', '.join(sorted(extra))}")
+            raise InvalidArchitecture(f"unexpected field(s) for an enas cell: {', '.join(map(repr, sorted(extra)))}")
         if adjacency is not None:
             return self._from_graph(adjacency, ops)
         if layers is None:

@@ -84,7 +84,7 @@ class MacroSpace(SearchSpace):
         """From the 8-digit key (``"02012100"``), a list of 8 choices (digits or op names),
         ``layers=``/``key=``, or the 10-vertex chain form (``adjacency=`` and ``ops=``)."""
         if extra:
-            raise InvalidArchitecture(f"unexpected field(s) for a macro cell: {', '.join(sorted(extra))}")
+            raise InvalidArchitecture(f"unexpected field(s) for a macro cell: {', '.join(map(repr, sorted(extra)))}")
         if adjacency is not None:
             return self._from_graph(adjacency, ops)
         spec = next((x for x in (arch, key, layers, ops) if x is not None), None)

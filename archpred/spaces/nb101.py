@@ -90,7 +90,7 @@ class NB101Space(SearchSpace):
                 such a vertex is an error.
         """
         if extra:
-            raise InvalidArchitecture(f"unexpected field(s) for an nb101 cell: {', '.join(sorted(extra))}")
+            raise InvalidArchitecture(f"unexpected field(s) for an nb101 cell: {', '.join(map(repr, sorted(extra)))}")
         if (
             isinstance(adjacency, (list, tuple))
             and ops is None

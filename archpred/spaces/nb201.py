@@ -95,7 +95,7 @@ class NB201Space(SearchSpace):
         """From the official string, from 6 edge ops (``edge_ops=`` or ``ops=``), or from the
         8-vertex node-labelled form (``adjacency=`` and ``ops=``)."""
         if extra:
-            raise InvalidArchitecture(f"unexpected field(s) for an nb201 cell: {', '.join(sorted(extra))}")
+            raise InvalidArchitecture(f"unexpected field(s) for an nb201 cell: {', '.join(map(repr, sorted(extra)))}")
         if arch is not None:
             return self._from_string(arch)
         if adjacency is not None:
