@@ -31,6 +31,9 @@ def test_invalid_cells_show_inline_errors_not_tracebacks():
         ('{"adjacency": [[0,1],[1,0]], "ops": ["input","output"]}', "cycle"),
         ('{"adjacency": [[0,1]', "malformed JSON"),
         ("", "the cell is empty"),
+        ('{"adjacency": [], "ops": []}', "at least 2 vertices"),  # #15: was an IndexError traceback
+        ("[" * 100_000 + "]" * 100_000, "no cell needs more than"),  # #15: was a RecursionError
+        ("[" * 5_000 + "]" * 5_000, "nested too deeply"),
     ]:
         at.text_area(key="editor_json_nb101").input(text).run()
         assert not at.exception
