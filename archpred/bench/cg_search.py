@@ -48,7 +48,7 @@ class CGSearchBenchConfig:
     train_seeds: int = 3
     train_epochs: int = 15
     train_width: int = 16  # digits networks' stem channels (NB-201's own; NB-101's 128 would take hours here)
-    workdir: Path = Path("reports/gennape_search_logs")
+    workdir: Path | None = None  # the searches' round logs (None: $ARCHPRED_CACHE_DIR/gennape/cg-search)
     out: Path = Path("reports/gennape_search.json")
     device: str = "auto"
     command: str = ""
@@ -129,7 +129,7 @@ def run_cg_search(config: CGSearchBenchConfig, log: Any = print) -> dict[str, An
         tag = hashlib.sha256(json.dumps(searched, sort_keys=True).encode()).hexdigest()[:10]  # one log per search
         search = cg_local.run_cg_search(
             ranker, net, CIFAR_SHAPE, np.random.default_rng(0), iterations=config.iterations, top_k=config.top_k,
-            children=config.children, log=Path(config.workdir) / f"{space}-{tag}.jsonl",
+            children=config.children, log=_workdir(config) / f"{space}-{tag}.jsonl",
             progress=lambda r, n, b, s=space: log(f"{s}: round {r}/{n}, best predicted {b.predicted:.4f} at {b.flops / 1e6:.1f} MFLOPs"),
         )  # fmt: skip
         start, found = search.pool[0], search.best()
@@ -160,6 +160,12 @@ def run_cg_search(config: CGSearchBenchConfig, log: Any = print) -> dict[str, An
         log(f"{space}: done in {time.time() - t0:.0f} s")
     render_report(data, out.with_suffix(".md"))
     return data
+
+
+def _workdir(config: CGSearchBenchConfig) -> Path:
+    from archpred.paths import cache_dir
+
+    return Path(config.workdir) if config.workdir is not None else cache_dir("gennape", "cg-search")
 
 
 def _settings(config: CGSearchBenchConfig, model: Path, space: str) -> dict[str, Any]:

@@ -383,7 +383,12 @@ def _add_cg_search(bsub: argparse._SubParsersAction) -> None:
     p.add_argument("--train-seeds", type=positive_int, default=3, help="digits trainings of each network")
     p.add_argument("--train-epochs", type=positive_int, default=15)
     p.add_argument("--train-width", type=positive_int, default=16, help="stem channels of the digits networks")
-    p.add_argument("--workdir", type=Path, default=Path("reports/gennape_search_logs"), help="the searches' round logs")
+    p.add_argument(
+        "--workdir",
+        type=Path,
+        default=None,
+        help="the searches' round logs (default $ARCHPRED_CACHE_DIR/gennape/cg-search)",
+    )
     p.add_argument("--render-only", action="store_true", help="rewrite the Markdown from the JSON report")
     p.add_argument("--out", type=Path, default=Path("reports/gennape_search.json"))
     add_runtime(p)
