@@ -385,6 +385,9 @@ def _about(info: dict[str, Any]) -> list[str]:
         "pairwise members score by sort position, FLOPs and params by log size. Zero-cost proxies (NASLib) "
         "cover only the NB-201 cells NASLib scored.",
         "",
+        "GENNAPE's CG local search (paper Table 7) has its own report: `gennape_search.md` beside this one "
+        "(`python -m archpred bench cg-search`).",
+        "",
     ]
 
 
