@@ -85,6 +85,8 @@ CASES = {
     # VAEs
     "VAE file of random bytes": lambda f: load_vae("svge", "nb201", path=f["rand"]),
     "unknown VAE kind": lambda f: load_vae("nope", "nb201"),
+    "an arch2vec file loaded as SVGe": lambda f: load_vae("svge", "nb201", path="assets/vae/arch2vec_nb201.pt"),
+    "an NB-101 SVGe loaded for NB-201": lambda f: load_vae("svge", "nb201", path="assets/vae/svge_nb101.pt"),
     "VAE of an unknown space": lambda f: load_vae("svge", "nb999"),
     # GENNAPE
     "GENNAPE file of random bytes": lambda f: load_gennape(f["rand"]),

@@ -271,7 +271,12 @@ def load_vae(kind: str, space: str | SearchSpace, path: str | Path | None = None
     candidates = [Path(path)] if path is not None else default_paths(kind, space_name)
     for candidate in candidates:
         if candidate.exists():
-            return GraphVAE.load(candidate, device=device)
+            model = GraphVAE.load(candidate, device=device)
+            if (model.kind, model.space.name) != (kind, space_name):
+                raise CheckpointError(
+                    f"{candidate} is a {model.kind} model for {model.space.name}, not {kind} for {space_name}"
+                )
+            return model
     where = " or ".join(str(c) for c in candidates)
     raise CheckpointError(
         f"no trained {kind} model for {space_name} (looked in {where}); "
