@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -176,6 +177,18 @@ def save_checkpoint(path: str | Path, **state: Any) -> None:
     save_artifact(path, CHECKPOINT_FORMAT, CHECKPOINT_VERSION, **state)
 
 
+def _check_recipe(path: str | Path, saved: dict[str, Any] | None, asked: dict[str, Any] | None) -> None:
+    """Refuse to resume a checkpoint made with other settings (see ``fit_loop``'s ``recipe``)."""
+    if saved is None or asked is None or saved == asked:
+        return
+    keys = sorted(set(saved) | set(asked), key=str)
+    diff = [f"{k}={saved.get(k)!r} (now {asked.get(k)!r})" for k in keys if saved.get(k) != asked.get(k)]
+    raise CheckpointError(
+        f"{path} was made with other settings: {', '.join(diff)}; resume with those, or delete the checkpoint "
+        "(train commands: --fresh) to start over"
+    )
+
+
 def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
     """Tensors and plain containers only (``weights_only=True``); a bad file is a one-line error.
 
@@ -204,6 +217,7 @@ def fit_loop(
     progress: bool = True,
     desc: str = "training",
     grad_clip: float | None = None,
+    recipe: dict[str, Any] | None = None,
 ) -> list[dict[str, float]]:
     """Train ``model`` for ``epochs``; returns one log dict per epoch.
 
@@ -214,12 +228,18 @@ def fit_loop(
         checkpoint: written after every epoch; if it exists when the loop starts, training
             resumes after its last epoch with the optimiser state restored (the learning-rate
             schedule, ``CosineLR``, is a function of the epoch and needs no state).
+        recipe: what the run was asked, as plain values (learning rate, seed, data size, model
+            options; not ``epochs``, which a resumed run may raise). It is kept in the checkpoint,
+            and a checkpoint made with another recipe is refused, naming the keys that differ:
+            resuming it would silently mix two runs.
     """
     callbacks = list(callbacks)
     history: list[dict[str, float]] = []
     start = 0
+    recipe = None if recipe is None else json.loads(json.dumps(recipe, default=str))  # tuples -> lists
     if checkpoint is not None and Path(checkpoint).exists():
         state = load_checkpoint(checkpoint)
+        _check_recipe(checkpoint, state.get("recipe"), recipe)
         try:
             model.load_state_dict(state["model"])
             optimizer.load_state_dict(state["optimizer"])
@@ -257,6 +277,7 @@ def fit_loop(
                 optimizer=optimizer.state_dict(),
                 epoch=epoch,
                 history=history,
+                **({} if recipe is None else {"recipe": recipe}),
             )
         if any(cb.should_stop() for cb in callbacks):
             break

@@ -43,6 +43,28 @@ def test_resume_equals_uninterrupted(tmp_path):
     assert resumed[-1]["loss"] == pytest.approx(full[-1]["loss"], rel=1e-6)
 
 
+def test_a_checkpoint_of_other_settings_is_refused_naming_them(tmp_path):
+    ckpt = tmp_path / "run.pt"
+    recipe = {"lr": 0.1, "seed": 0, "sizes": (3, 1)}
+    model, opt, step, batches = make()
+    fit_loop(model, step, batches, epochs=2, optimizer=opt, progress=False, checkpoint=ckpt, recipe=recipe)
+    model, opt, step, batches = make()
+    with pytest.raises(CheckpointError, match=r"other settings: lr=0.1 \(now 0.01\), seed=0 \(now 1\); .*--fresh"):
+        fit_loop(
+            model,
+            step,
+            batches,
+            epochs=4,
+            optimizer=opt,
+            progress=False,
+            checkpoint=ckpt,
+            recipe={**recipe, "lr": 0.01, "seed": 1},
+        )
+    assert load_checkpoint(ckpt)["epoch"] == 1  # refused before anything was written
+    resumed = fit_loop(model, step, batches, epochs=4, optimizer=opt, progress=False, checkpoint=ckpt, recipe=recipe)
+    assert len(resumed) == 4  # the same settings (a tuple saved as a list) resume
+
+
 def test_cosine_lr_follows_the_absolute_epoch_across_a_resume(tmp_path):
     def run(epochs, ckpt, seen):
         model, opt, step, batches = make()

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -188,6 +188,7 @@ def train_encoder(
             checkpoint=checkpoint,
             progress=progress,
             desc="CL encoder",
+            recipe={**{k: v for k, v in asdict(cfg).items() if k != "epochs"}, "seed": seed, "graphs": n},
         )
     return encoder.eval(), history
 

@@ -207,6 +207,7 @@ def fit_kgnn(
             checkpoint=checkpoint,
             progress=bool(options["progress"]),
             desc="k-GNN",
+            recipe={"lr": lr, "batch_size": batch_size, "seed": seed, "graphs": len(graphs)},
         )
     model.cpu().eval()
     return history

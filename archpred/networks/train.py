@@ -178,6 +178,12 @@ def _fit(
         checkpoint=checkpoint,
         progress=progress,
         desc=desc,
+        recipe={
+            **{k: v for k, v in dataclasses.asdict(config).items() if k not in ("epochs", "device")},
+            "dataset": data.name,
+            "train_images": n,
+            "params": sum(p.numel() for p in net.parameters()),
+        },
     )
 
 

@@ -122,7 +122,9 @@ def train_vae(
             progress=progress,
             desc=f"{kind} on {space}",
             grad_clip=5.0,
-        )
+            recipe={"kind": kind, "space": space, "batch_size": batch_size, "lr": lr, "lr_min": lr_min, "seed": seed,
+                    "train_graphs": len(train), **config},
+        )  # fmt: skip
         module.eval()
         if getattr(module, "prior_from_data", False):
             vae.fit_prior(train)

@@ -110,6 +110,10 @@ def test_train_vae_command_then_resume(tmp_path, monkeypatch, capsys):
     assert "train vae" in vae.meta["command"] and vae.meta["lr_min"] == 1e-5
     assert len(vae.meta["prior"]["mean"]) == vae.latent_dim  # arch2vec samples from its fitted prior
     assert main([*args[:-6], "--epochs", "0"]) == 2  # a clear one-line error
+    capsys.readouterr()
+    assert main([*args, "--epochs", "3", "--lr", "0.01"]) == 2  # #15: not resumed under another lr
+    err = capsys.readouterr().err
+    assert "other settings: lr=0.001 (now 0.01)" in err.strip().splitlines()[-1] and "Traceback" not in err
 
 
 def test_bench_vae_command_writes_json(tmp_path, tiny_cache):
