@@ -8,6 +8,7 @@ import warnings
 import pytest
 
 from archpred.bench.app_browser import launch_chromium, running_app
+from tests.conftest import ROOT
 
 CHROMIUM = os.environ.get("ARCHPRED_CHROMIUM", "/usr/bin/chromium")
 pytestmark = pytest.mark.browser
@@ -164,3 +165,32 @@ def test_clusters_page_predicts_for_an_uploaded_onnx_file(browser, tiny_gennape_
             assert page.locator('[data-testid="stException"]').count() == 0
         finally:
             page.close()
+
+
+BAD_CELLS = [
+    ('{"adjacency": [], "ops": []}', "at least 2 vertices"),
+    ("[" * 5_000 + "]" * 5_000, "nested too deeply"),
+    ('{"adjacency": [[0,1],[1,0]], "ops": ["input","output"]}', "cycle"),
+]
+
+
+def test_bad_cells_in_the_editor_are_inline_errors_without_tracebacks(server, browser, tmp_path):
+    """#15: what a careless user types shows one inline error; no traceback, no server path."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    try:
+        page.goto(server + "/cell_editor", wait_until="domcontentloaded")
+        page.get_by_role("heading", name="Cell editor").first.wait_for(timeout=120_000)
+        page.locator(".st-key-editor_space").get_by_role("combobox").click()
+        page.get_by_role("option", name="nb101").click()
+        editor = page.get_by_role("textbox", name="Cell (JSON)")
+        editor.wait_for(timeout=60_000)
+        for text, message in BAD_CELLS:
+            editor.fill(text)
+            editor.press("Control+Enter")  # Streamlit's text area submits on Ctrl+Enter
+            page.get_by_text(message).first.wait_for(timeout=60_000)
+            body = page.locator("body").inner_text()
+            assert "Traceback" not in body and 'File "/' not in body and str(ROOT) not in body
+            assert page.locator('[data-testid="stException"]').count() == 0
+    finally:
+        page.screenshot(path=str(tmp_path / "bad_cells.png"))
+        page.close()
