@@ -194,3 +194,19 @@ def test_bad_cells_in_the_editor_are_inline_errors_without_tracebacks(server, br
     finally:
         page.screenshot(path=str(tmp_path / "bad_cells.png"))
         page.close()
+
+
+def test_ten_browser_sessions_at_once(server, browser):
+    """#15: ten users opening the app together all get the home page, none an error."""
+    contexts = [browser.new_context(viewport={"width": 1200, "height": 900}) for _ in range(10)]
+    try:
+        pages = [c.new_page() for c in contexts]
+        for page in pages:  # start every navigation before waiting for any
+            page.goto(server, wait_until="commit")
+        for page in pages:
+            page.get_by_text("Architectures").first.wait_for(timeout=240_000)
+            page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=240_000)
+        assert [p.locator('[data-testid="stException"]').count() for p in pages] == [0] * 10
+    finally:
+        for c in contexts:
+            c.close()
