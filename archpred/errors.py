@@ -30,3 +30,7 @@ class InvalidOption(ArchpredError, ValueError):
 class InvalidData(ArchpredError, ValueError):
     """A data file that is not what it should be: another format, another kind of file, a folder,
     or records missing what the loader needs; the message names the file."""
+
+
+class TrainingDiverged(ArchpredError, RuntimeError):
+    """Training whose loss became NaN or infinite: stopped before anything of it was saved."""

@@ -26,7 +26,7 @@ import torch
 from tqdm.auto import tqdm
 
 from archpred.artifacts import load_torch, save_artifact
-from archpred.errors import CheckpointError, InvalidOption
+from archpred.errors import CheckpointError, InvalidOption, TrainingDiverged
 
 _DEVICE = re.compile(r"^(auto|cpu|cuda(:\d+)?)$")
 
@@ -262,6 +262,12 @@ def fit_loop(
             optimizer.step()
             losses.append(float(loss.detach()))
         logs = {"epoch": float(epoch), "loss": float(np.mean(losses)) if losses else float("nan")}
+        if losses and not np.isfinite(logs["loss"]):
+            # stop before the checkpoint is written: the last one on disk is the last good epoch
+            kept = f"; {checkpoint} keeps epoch {epoch - 1}" if checkpoint is not None and epoch > 0 else ""
+            raise TrainingDiverged(
+                f"{desc}: the loss became {logs['loss']} in epoch {epoch}{kept}; lower the learning rate"
+            )
         if validate is not None:
             model.eval()
             with torch.no_grad():

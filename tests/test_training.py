@@ -202,3 +202,20 @@ def test_checkpoint_header_refuses_other_archpred_files(tmp_path):
     save_artifact(tmp_path / "model.pt", "archpred-predictor", 1, name="gnn")
     with pytest.raises(CheckpointError, match="archpred-predictor file, not a training checkpoint"):
         load_checkpoint(tmp_path / "model.pt")
+
+
+def test_a_diverging_run_stops_and_keeps_its_last_good_checkpoint(tmp_path):
+    from archpred.errors import TrainingDiverged
+
+    ckpt = tmp_path / "run.pt"
+    model, opt, step, batches = make()
+    fit_loop(model, step, batches, epochs=2, optimizer=opt, progress=False, checkpoint=ckpt)
+    good = load_checkpoint(ckpt)
+
+    def diverging(batch):
+        return step(batch) * float("nan")
+
+    with pytest.raises(TrainingDiverged, match=r"loss became nan in epoch 2; .*run.pt keeps epoch 1"):
+        fit_loop(model, diverging, batches, epochs=10, optimizer=opt, progress=False, checkpoint=ckpt)
+    saved = load_checkpoint(ckpt)
+    assert saved["epoch"] == 1 and torch.equal(saved["model"]["weight"], good["model"]["weight"])
