@@ -13,6 +13,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from archpred.spaces.base import MAX_CELL_CHARS
+
 # Namespace entries argparse or ``main`` adds that are not options of a command.
 _NOT_OPTIONS = frozenset({"func", "command", "train_command", "bench_command", "data_command", "argv"})
 
@@ -38,7 +40,12 @@ def read_cell_text(value: str) -> str:
         path = Path(value[1:])
         if not path.is_file():
             raise FileNotFoundError(f"no such cell file: {path}")
-        return path.read_text()
+        if path.stat().st_size > MAX_CELL_CHARS:
+            raise ValueError(f"{path} holds {path.stat().st_size:,} bytes; no cell needs more than {MAX_CELL_CHARS:,}")
+        try:
+            return path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            raise ValueError(f"{path} is not a text file (a cell is JSON or an NB-201 string)") from None
     return value
 
 
