@@ -39,13 +39,15 @@ def run(args: argparse.Namespace) -> int:
     config = parse_key_values(args.set, "--set")
     model = make_predictor(args.name, seed=args.seed, device=args.device, progress=not args.quiet, **config)
     bench = load_benchmark(args.space)
-    if not 2 <= args.train_size < len(bench):
-        raise ValueError(f"--train-size must be between 2 and {len(bench) - 1}")
+    if not 2 <= args.train_size < len(bench) - 1:
+        raise ValueError(f"--train-size must be between 2 and {len(bench) - 2}")
+    if not args.test_size >= 2:
+        raise ValueError(f"--test-size must be at least 2 (held-out cells to score), got {args.test_size}")
     train, test = bench.random_split(args.train_size, args.test_size, args.seed)
     model.fit([bench.archs[i] for i in train], bench.accuracy[train])
-    out = args.out or default_path(args.space, args.name, f"n{args.train_size}-s{args.seed}")
-    model.save(out)
     scores = evaluate(bench.accuracy[test], model.predict([bench.archs[i] for i in test]))
+    out = args.out or default_path(args.space, args.name, f"n{args.train_size}-s{args.seed}")
+    model.save(out)  # only a model that trained and scored is saved
     print(f"saved {out}")
     print(json.dumps({"test_size": len(test), **{k: round(v, 5) for k, v in scores.items()}}))
     return 0

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from archpred.errors import InvalidOption
 from archpred.spaces import Architecture, SearchSpace
 
 if TYPE_CHECKING:  # pandas loads only when a frame is asked for
@@ -74,6 +75,9 @@ class Benchmark:
     def random_split(self, train_size: int, test_size: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
         """Rows of ``train_size`` random training cells and of up to ``test_size`` other cells
         to test on: the first rows of one seeded permutation of the table, then the next."""
+        for name, size in (("train_size", train_size), ("test_size", test_size)):
+            if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 0:
+                raise InvalidOption(f"{name} must be a whole number >= 0, got {size!r}")
         order = np.random.default_rng(seed).permutation(len(self))
         return order[:train_size], order[train_size : train_size + test_size]
 

@@ -105,6 +105,18 @@ CASES = [
         ["train", "predictor", "--space", "nb201", "--name", "gnn", "--set", "batch_size=0", "--out", "{tmp}/p.pt"],
         "batch_size",
     ),
+    (
+        ["train", "predictor", "--space", "nb201", "--name", "gnn", "--test-size", "-1", "--out", "{tmp}/p.pt"],
+        "--test-size",
+    ),
+    (
+        ["train", "predictor", "--space", "nb201", "--name", "gnn", "--test-size", "0", "--out", "{tmp}/p.pt"],
+        "--test-size",
+    ),
+    (
+        ["train", "predictor", "--space", "nb201", "--name", "gnn", "--train-size", "0", "--out", "{tmp}/p.pt"],
+        "--train-size",
+    ),
     (["train", "vae", "--kind", "svge", "--space", "nb201", "--config", "latent=1.5", "--out", "{tmp}/v.pt"], "latent"),
     (["train", "gennape", "--clusters", "0", "--out", "{tmp}/g.pt"], "clusters"),
     (["train-arch", "--space", "nb201", "--cell", "|bad|", "--out", "{tmp}/r.jsonl"], "nb201"),
