@@ -32,6 +32,14 @@ def _files(tmp):
     return {"rand": tmp / "rand.bin", "list": tmp / "list.json", "empty": tmp / "empty", "dir": tmp}
 
 
+def _train_vae(n: int, **kw):
+    from archpred.vae.data import from_archs
+    from archpred.vae.train import train_vae
+
+    graphs = from_archs(get_space("nb201"), [_cell(i) for i in range(max(n, 1))])
+    return train_vae("arch2vec", "nb201", graphs.take(np.arange(n)), progress=False, **kw)
+
+
 def _make_predictor(name: str = "gnn", **kw):
     return make_predictor(name, **kw)
 
@@ -88,6 +96,10 @@ CASES = {
     "an arch2vec file loaded as SVGe": lambda f: load_vae("svge", "nb201", path="assets/vae/arch2vec_nb201.pt"),
     "an NB-101 SVGe loaded for NB-201": lambda f: load_vae("svge", "nb201", path="assets/vae/svge_nb101.pt"),
     "VAE of an unknown space": lambda f: load_vae("svge", "nb999"),
+    "train_vae on no graphs": lambda f: _train_vae(0),
+    "train_vae with batch size 0": lambda f: _train_vae(8, batch_size=0),
+    "train_vae with lr nan": lambda f: _train_vae(8, lr=float("nan")),
+    "train_vae with epochs True": lambda f: _train_vae(8, epochs=True),
     # GENNAPE
     "GENNAPE file of random bytes": lambda f: load_gennape(f["rand"]),
     "empty GENNAPE file": lambda f: load_gennape(f["empty"]),

@@ -6,7 +6,15 @@ import argparse
 import sys
 from pathlib import Path
 
-from archpred.cli.common import add_runtime, command_line, parse_key_values
+from archpred.cli.common import (
+    add_runtime,
+    command_line,
+    non_negative_float,
+    non_negative_int,
+    parse_key_values,
+    positive_float,
+    positive_int,
+)
 from archpred.vae import VAE_KINDS, VAE_SPACES
 
 
@@ -19,13 +27,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--kind", choices=VAE_KINDS, required=True)
     p.add_argument("--space", choices=VAE_SPACES, required=True)
-    p.add_argument("--epochs", type=int, default=20, help="total epochs (a resumed run continues to this)")
-    p.add_argument("--batch-size", type=int, default=None, help="default: 256 (svge), 64 (arch2vec)")
-    p.add_argument("--lr", type=float, default=1e-3)
-    p.add_argument("--lr-min", type=float, default=None, help="cosine-decay the learning rate to this over --epochs")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--train-size", type=int, default=None, help="train on a random subset of the 90%% split")
-    p.add_argument("--val-size", type=int, default=1000, help="held-out graphs checked after each epoch")
+    p.add_argument("--epochs", type=positive_int, default=20, help="total epochs (a resumed run continues to this)")
+    p.add_argument("--batch-size", type=positive_int, default=None, help="default: 256 (svge), 64 (arch2vec)")
+    p.add_argument("--lr", type=positive_float, default=1e-3)
+    p.add_argument(
+        "--lr-min", type=non_negative_float, default=None, help="cosine-decay the learning rate to this over --epochs"
+    )
+    p.add_argument("--seed", type=non_negative_int, default=0)
+    p.add_argument("--train-size", type=positive_int, default=None, help="train on a random subset of the 90%% split")
+    p.add_argument("--val-size", type=non_negative_int, default=1000, help="held-out graphs checked after each epoch")
     p.add_argument("--config", action="append", default=[], metavar="KEY=VALUE", help="model option (repeatable)")
     p.add_argument("--checkpoint", type=Path, default=None, help="training state (default: cache dir)")
     p.add_argument("--out", type=Path, default=None, help="model file (default: cache dir, read by load_vae)")
@@ -49,10 +59,8 @@ def run(args: argparse.Namespace) -> int:
     from archpred.vae.model import model_filename
     from archpred.vae.train import space_graphs, split, train_vae, training_rows
 
-    if args.epochs < 1:
-        raise ValueError("--epochs must be at least 1")
     options = parse_key_values(args.config, "--config")
-    batch_size = args.batch_size or (256 if args.kind == "svge" else 64)
+    batch_size = args.batch_size if args.batch_size is not None else (256 if args.kind == "svge" else 64)
     name = model_filename(args.kind, args.space)
     checkpoint = args.checkpoint or cache_dir("vae") / name.replace(".pt", ".train.pt")
     out = args.out or cache_dir("vae") / name

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ import numpy as np
 import torch
 
 from archpred.errors import InvalidOption
+from archpred.options import check_values
 from archpred.spaces import get_space
 from archpred.training import CosineLR, FunctionCallback, batches, fit_loop, resolve_device, seeded
 from archpred.vae.data import GraphArrays, from_archs, nb101_all
@@ -56,6 +58,16 @@ def training_rows(train_rows: np.ndarray, size: int | None, seed: int) -> np.nda
     return np.sort(np.random.default_rng(seed).choice(train_rows, size, replace=False))
 
 
+@dataclass(frozen=True)
+class _Recipe:
+    """The field types ``train_vae``'s own arguments are checked against."""
+
+    epochs: int
+    batch_size: int
+    lr: float
+    seed: int
+
+
 def train_vae(
     kind: str,
     space: str,
@@ -79,6 +91,14 @@ def train_vae(
     (a function of the epoch alone, so resuming continues the schedule); None keeps ``lr``.
     """
     dev = resolve_device(device)
+    check_values(_Recipe, {"epochs": epochs, "batch_size": batch_size, "lr": lr, "seed": seed}, "train_vae")
+    if batch_size < 1 or epochs < 1 or not lr > 0 or (lr_min is not None and not 0 <= lr_min < lr):
+        raise InvalidOption(
+            f"train_vae needs epochs >= 1, batch_size >= 1, lr > 0 and 0 <= lr_min < lr; got epochs={epochs}, "
+            f"batch_size={batch_size}, lr={lr}, lr_min={lr_min}"
+        )
+    if len(train) < 1:
+        raise InvalidOption("train_vae got no training graphs")
     with seeded(seed):  # initialisation, dropout and the reparameterisation noise
         module = build_module(kind, space, **config).to(dev)
         vae = GraphVAE(kind, space, module)

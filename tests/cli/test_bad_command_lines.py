@@ -117,6 +117,21 @@ CASES = [
         ["train", "predictor", "--space", "nb201", "--name", "gnn", "--train-size", "0", "--out", "{tmp}/p.pt"],
         "--train-size",
     ),
+    (
+        ["train", "vae", "--kind", "arch2vec", "--space", "nb201", "--train-size", "0", "--out", "{tmp}/v.pt"],
+        "--train-size",
+    ),
+    (
+        ["train", "vae", "--kind", "arch2vec", "--space", "nb201", "--batch-size", "0", "--out", "{tmp}/v.pt"],
+        "--batch-size",
+    ),
+    (
+        ["train", "vae", "--kind", "arch2vec", "--space", "nb201", "--val-size", "-1", "--out", "{tmp}/v.pt"],
+        "--val-size",
+    ),
+    (["train", "vae", "--kind", "arch2vec", "--space", "nb201", "--lr", "0", "--out", "{tmp}/v.pt"], "--lr"),
+    (["train", "vae", "--kind", "arch2vec", "--space", "nb201", "--lr", "nan", "--out", "{tmp}/v.pt"], "--lr"),
+    (["train", "vae", "--kind", "arch2vec", "--space", "nb201", "--epochs", "0", "--out", "{tmp}/v.pt"], "--epochs"),
     (["train", "vae", "--kind", "svge", "--space", "nb201", "--config", "latent=1.5", "--out", "{tmp}/v.pt"], "latent"),
     (["train", "gennape", "--clusters", "0", "--out", "{tmp}/g.pt"], "clusters"),
     (["train-arch", "--space", "nb201", "--cell", "|bad|", "--out", "{tmp}/r.jsonl"], "nb201"),

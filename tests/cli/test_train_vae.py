@@ -109,7 +109,9 @@ def test_train_vae_command_then_resume(tmp_path, monkeypatch, capsys):
     assert vae.meta["epochs"] == 2 and len(vae.meta["history"]) == 2
     assert "train vae" in vae.meta["command"] and vae.meta["lr_min"] == 1e-5
     assert len(vae.meta["prior"]["mean"]) == vae.latent_dim  # arch2vec samples from its fitted prior
-    assert main([*args[:-6], "--epochs", "0"]) == 2  # a clear one-line error
+    with pytest.raises(SystemExit) as exit_:  # argparse refuses it: a clear one-line error
+        main([*args[:-6], "--epochs", "0"])
+    assert exit_.value.code == 2
     capsys.readouterr()
     assert main([*args, "--epochs", "3", "--lr", "0.01"]) == 2  # #15: not resumed under another lr
     err = capsys.readouterr().err
