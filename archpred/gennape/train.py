@@ -19,7 +19,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,7 @@ import numpy as np
 from archpred.errors import InvalidOption
 from archpred.gennape.members import Features, FlopsMember, Member, TrainSettings, member_from_state
 from archpred.gennape.model import Gennape
+from archpred.options import check_values
 
 ALL_MEMBERS = ("cl", "cl+t", "cl+fcm", "cl+fcm+t", "cl+pairwise", "cl+fcm+pairwise", "kgnn", "flops")
 
@@ -76,14 +77,15 @@ class GennapeTrainConfig:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        check_values(type(self), {f.name: getattr(self, f.name) for f in fields(self)}, "GENNAPE")
         unknown = sorted(set(self.members) - set(ALL_MEMBERS))
         if unknown:
             raise InvalidOption(f"unknown GENNAPE member(s) {', '.join(unknown)}; choose from {', '.join(ALL_MEMBERS)}")
         for name in ("cl_epochs", "head_epochs", "kgnn_epochs", "seeds", "clusters", "pair_clusters"):
             if int(getattr(self, name)) < 1:
                 raise InvalidOption(f"{name} must be >= 1")
-        if self.fuzziness <= 1 or self.pair_fuzziness <= 1:
-            raise InvalidOption("the FCM fuzziness m must be > 1")
+        if not (self.fuzziness > 1 and self.pair_fuzziness > 1):
+            raise InvalidOption(f"the FCM fuzziness m must be > 1, got {self.fuzziness}, {self.pair_fuzziness}")
 
 
 def split_rows(n: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -134,6 +134,8 @@ CASES = [
     (["train", "vae", "--kind", "arch2vec", "--space", "nb201", "--epochs", "0", "--out", "{tmp}/v.pt"], "--epochs"),
     (["train", "vae", "--kind", "svge", "--space", "nb201", "--config", "latent=1.5", "--out", "{tmp}/v.pt"], "latent"),
     (["train", "gennape", "--clusters", "0", "--out", "{tmp}/g.pt"], "clusters"),
+    (["train", "gennape", "--fuzziness", "nan", "--out", "{tmp}/g.pt", "--workdir", "{tmp}/w"], "fuzziness"),
+    (["train", "gennape", "--fuzziness", "1", "--out", "{tmp}/g.pt", "--workdir", "{tmp}/w"], "fuzziness"),
     (["train-arch", "--space", "nb201", "--cell", "|bad|", "--out", "{tmp}/r.jsonl"], "nb201"),
     (["bench", "cg-search", "--starts", "enas"], "enas"),
     (["bench", "gennape", "--families", "nb101"], "nb101"),
