@@ -5,7 +5,9 @@ run through its ``run_*(config)`` on a frozen dataclass; the options are here, n
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from archpred.cli.common import add_runtime, command_line, given_command, positive_int
 from archpred.vae import VAE_KINDS, VAE_SPACES
@@ -27,6 +29,16 @@ def register(sub: argparse._SubParsersAction) -> None:
         _add_cg_search,
     ):
         add(bsub)
+
+
+def _render_json_report(out: Path, render_report: Callable[[dict, Path], Any]) -> int:
+    """``--render-only``: the Markdown beside a JSON report, rewritten from it; nothing runs."""
+    import json
+
+    if not out.is_file():
+        raise FileNotFoundError(f"no report to render: {out}")
+    print(render_report(json.loads(out.read_text()), out.with_suffix(".md")))
+    return 0
 
 
 def _split(text: str) -> tuple[str, ...]:
@@ -337,8 +349,6 @@ def _add_gennape(bsub: argparse._SubParsersAction) -> None:
 
 
 def cmd_gennape(args: argparse.Namespace) -> int:
-    import json
-
     from archpred.bench.gennape import GennapeBenchConfig, render_report, run_gennape
     from archpred.gennape.families import FAMILIES
 
@@ -347,10 +357,7 @@ def cmd_gennape(args: argparse.Namespace) -> int:
     if unknown:
         raise ValueError(f"unknown test family {', '.join(unknown)}; choose from {', '.join(FAMILIES)} except nb101")
     if args.render_only:
-        if not args.out.is_file():
-            raise FileNotFoundError(f"no report to render: {args.out}")
-        print(render_report(json.loads(args.out.read_text()), args.out.with_suffix(".md")))
-        return 0
+        return _render_json_report(args.out, render_report)
     config = GennapeBenchConfig(
         model=args.model,
         families=families,
@@ -396,8 +403,6 @@ def _add_cg_search(bsub: argparse._SubParsersAction) -> None:
 
 
 def cmd_cg_search(args: argparse.Namespace) -> int:
-    import json
-
     from archpred.bench.cg_search import CGSearchBenchConfig, render_report, run_cg_search
 
     starts = _split(args.starts)
@@ -405,10 +410,7 @@ def cmd_cg_search(args: argparse.Namespace) -> int:
     if unknown or not starts:
         raise ValueError(f"unknown start family {', '.join(unknown) or '(none)'}; choose from nb101, nb201")
     if args.render_only:
-        if not args.out.is_file():
-            raise FileNotFoundError(f"no report to render: {args.out}")
-        print(render_report(json.loads(args.out.read_text()), args.out.with_suffix(".md")))
-        return 0
+        return _render_json_report(args.out, render_report)
     config = CGSearchBenchConfig(
         model=args.model,
         starts=starts,
