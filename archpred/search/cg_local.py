@@ -191,10 +191,10 @@ class CGLocalSearch:
 
     def _candidate(self, edits: tuple[Edit, ...], gm: nn.Module, parent: int | None) -> CGCandidate:
         from archpred.gennape.graphs import graph_flops_params
-        from archpred.networks.graph import to_computation_graph
+        from archpred.networks.graph import SHAPE_FEATURES, to_computation_graph
 
         graph = to_computation_graph(gm, self.input_shape)
-        flops, params = graph_flops_params(graph.op_type.numpy(), graph.x[:, -11:].numpy())
+        flops, params = graph_flops_params(graph.op_type.numpy(), graph.x[:, -len(SHAPE_FEATURES) :].numpy())
         self._seen.add(edits)
         return CGCandidate(edits, flops, params, self.round, parent, graph=graph)
 
