@@ -234,14 +234,11 @@ def _device(gm: nn.Module) -> torch.device:
     return torch.device("cpu") if ref is None else ref.device
 
 
-def apply_edits(
-    net: nn.Module, edits: Sequence[Edit], input_shape: Sequence[int], first_index: int = 0
-) -> torch.fx.GraphModule:
-    """A new network: ``net`` with ``edits`` done in order (``edits[i]`` becomes module
-    ``mut{first_index + i}``: pass the number of edits ``net`` already has)."""
+def apply_edits(net: nn.Module, edits: Sequence[Edit], input_shape: Sequence[int]) -> torch.fx.GraphModule:
+    """A new network: ``net`` with ``edits`` done in order (``edits[i]`` becomes module ``mut{i}``)."""
     gm = traced(copy.deepcopy(net), input_shape)
     for i, edit in enumerate(edits):
-        gm = apply_edit(gm, edit, first_index + i, input_shape)
+        gm = apply_edit(gm, edit, i, input_shape)
     return gm
 
 

@@ -172,7 +172,7 @@ class CGLocalSearch:
 
     # -- internals -------------------------------------------------------------------------
     def _mutants(self, parent: CGCandidate) -> list[CGCandidate]:
-        from archpred.gennape.mutations import apply_edits, random_edit
+        from archpred.gennape.mutations import apply_edit, apply_edits, random_edit
 
         base = apply_edits(self.start, parent.edits, self.input_shape)
         index = self.pool.index(parent)
@@ -185,7 +185,8 @@ class CGLocalSearch:
             else:
                 continue
             self._seen.add(edits)
-            child = apply_edits(base, edits[-1:], self.input_shape, first_index=len(parent.edits))
+            # base is traced with its shapes already: one edit on it (apply_edit copies it)
+            child = apply_edit(base, edits[-1], len(parent.edits), self.input_shape)
             out.append(self._candidate(edits, child, parent=index))
         return out
 
