@@ -33,6 +33,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--half", action="store_true", help="store float16 weights (the shipped model)")
     p.add_argument("--ensemble-only", action="store_true", help="leave out the ablation members (CL, CL+FCM)")
+    p.add_argument("--workers", type=positive_int, default=1, help="processes that build the missing CGs")
     p.add_argument("--no-progress", action="store_true")
     add_runtime(p)
     p.set_defaults(func=run)
@@ -65,6 +66,7 @@ def run(args: argparse.Namespace) -> int:
         device=args.device,
         progress=not args.no_progress,
         log=lambda text: print(text, file=sys.stderr, flush=True),
+        workers=args.workers,
     )
     model.save(args.out, half=args.half, ensemble_only=args.ensemble_only)
     print(f"saved {args.out}")

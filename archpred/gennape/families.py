@@ -99,6 +99,7 @@ def load_family(
     progress: Callable[[int, int], None] | None = None,
     shard_size: int = SHARD,
     built_only: bool = False,
+    workers: int = 1,
 ) -> Family:
     """The family's CGs and accuracies (rows in ``family_order``), building (and caching) the
     shards it lacks.
@@ -109,14 +110,20 @@ def load_family(
         shard_size: cells per cached file (tests use tiny shards).
         built_only: build nothing: the rows of the shards already cached (NB-101's rows are
             sorted hashes, so any set of shards is a uniform sample of our 20,001 cells).
+        workers: build missing shards in this many processes first (each one is written the
+            moment it is done, so an interrupted build loses no finished shard).
     """
     from archpred.data import load_benchmark
 
+    if workers < 1:
+        raise InvalidOption(f"workers must be >= 1, got {workers}")
     spec = _spec(name)
     bench = load_benchmark(spec.benchmark)
     n = len(bench) if limit is None else min(int(limit), len(bench))
     folder = family_dir(name)
     order = family_order(spec, bench.keys)
+    if workers > 1 and not built_only:
+        _build_missing(bench, order, n, folder, shard_size, workers, progress)
     sets, rows = [], []
     for start in range(0, n, shard_size):
         stop = min(start + shard_size, len(bench))
@@ -127,9 +134,7 @@ def load_family(
         if shard is None and built_only:
             continue
         if shard is None:
-            graphs = [build_graph(bench.archs[r], bench.space.name) for r in shard_rows]
-            shard = GraphSet.from_graphs(graphs, keys)
-            shard.save(path)
+            shard = _build_shard(path, [bench.archs[r] for r in shard_rows], keys, bench.space.name)
         keep = min(stop, n) - start
         sets.append(shard if keep == len(shard) else shard.subset(range(keep)))
         rows.extend(int(r) for r in shard_rows[:keep])
@@ -141,6 +146,56 @@ def load_family(
     if np.nanmax(accuracy) > 1.5:  # some tables are in %
         accuracy = accuracy / 100.0
     return Family(name=name, graphs=GraphSet.concat(sets), accuracy=accuracy, archs=[bench.archs[r] for r in rows])
+
+
+def _build_shard(path: Path, archs: list, keys: list[str], space: str) -> GraphSet:
+    shard = GraphSet.from_graphs([build_graph(a, space) for a in archs], keys)
+    shard.save(path)
+    return shard
+
+
+def _build_shard_job(job: tuple[Path, list, list[str], str]) -> Path:
+    _build_shard(*job)
+    return job[0]
+
+
+def _build_missing(
+    bench: Any,
+    order: np.ndarray,
+    n: int,
+    folder: Path,
+    shard_size: int,
+    workers: int,
+    progress: Callable[[int, int], None] | None,
+) -> None:
+    """Build the shards ``load_family`` lacks in ``workers`` processes (``spawn``: a forked
+    torch can hang on its thread pools), each saved by the worker that built it."""
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from multiprocessing import get_context
+
+    jobs = []
+    for start in range(0, n, shard_size):
+        path = folder / f"shard_{start // shard_size:04d}.npz"
+        shard_rows = order[start : min(start + shard_size, len(bench))]
+        keys = [bench.keys[r] for r in shard_rows]
+        if _load_shard(path, keys) is None:
+            jobs.append((path, [bench.archs[r] for r in shard_rows], keys, bench.space.name))
+    if not jobs:
+        return
+    ready = n - sum(len(job[2]) for job in jobs)
+    with ProcessPoolExecutor(min(workers, len(jobs)), mp_context=get_context("spawn"), initializer=_one_thread) as pool:
+        futures = {pool.submit(_build_shard_job, job): len(job[2]) for job in jobs}
+        for future in as_completed(futures):
+            future.result()
+            ready += futures[future]
+            if progress is not None:
+                progress(min(ready, n), n)
+
+
+def _one_thread() -> None:
+    import torch
+
+    torch.set_num_threads(1)
 
 
 def cached_graphs(name: str, keys: list[str]) -> dict[str, tuple[GraphSet, int]]:

@@ -169,8 +169,10 @@ def train_gennape(
     device: str = "auto",
     progress: bool = True,
     log: Callable[[str], None] = print,
+    workers: int = 1,
 ) -> Gennape:
-    """Pretrain on NB-101 (see the module docstring); resumes from what ``workdir`` holds."""
+    """Pretrain on NB-101 (see the module docstring); resumes from what ``workdir`` holds.
+    ``workers`` processes build the missing CGs."""
     from archpred.gennape.families import load_family
 
     family = load_family(
@@ -178,6 +180,7 @@ def train_gennape(
         limit=config.limit,
         progress=(lambda d, n: log(f"CGs {d}/{n}")) if progress else None,
         built_only=config.built_only,
+        workers=workers,
     )
     log(f"NB-101: {len(family)} CGs")
     return fit_gennape(

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from archpred.errors import CheckpointError
+from archpred.errors import CheckpointError, InvalidOption
 from archpred.gennape.graphs import N_SPECTRUM, NODE_FEATURES, GraphSet
 from archpred.networks import build_network, count_flops, count_params, to_computation_graph
 from archpred.spaces import get_space
@@ -87,3 +87,19 @@ def test_family_shards_are_cached_and_a_missing_one_is_rebuilt(tmp_path, monkeyp
     again = families.load_family("nb201", limit=5, shard_size=3)
     assert len(calls) == 9 and np.array_equal(again.graphs.numeric, fam.graphs.numeric)
     assert fam.accuracy.min() > 0 and fam.accuracy.max() <= 1
+
+
+def test_family_built_by_worker_processes_equals_the_serial_build(tmp_path, monkeypatch) -> None:
+    from archpred.gennape import families
+
+    monkeypatch.setenv("ARCHPRED_CACHE_DIR", str(tmp_path / "pool"))
+    seen = []
+    pooled = families.load_family("nb201", limit=5, shard_size=2, workers=2, progress=lambda d, n: seen.append(d))
+    assert sorted(seen)[-1] >= 5 and len(list(families.family_dir("nb201").glob("shard_*.npz"))) == 3
+    monkeypatch.setenv("ARCHPRED_CACHE_DIR", str(tmp_path / "serial"))
+    serial = families.load_family("nb201", limit=5, shard_size=2)
+    assert pooled.graphs.keys == serial.graphs.keys
+    assert np.array_equal(pooled.graphs.numeric, serial.graphs.numeric)
+    assert np.array_equal(pooled.accuracy, serial.accuracy)
+    with pytest.raises(InvalidOption, match="workers"):
+        families.load_family("nb201", limit=5, workers=0)
