@@ -27,8 +27,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--cl-train-size", type=positive_int, default=None, help="CL encoder on N random training CGs")
     p.add_argument("--built-only", action="store_true", help="only the NB-101 CGs already cached (a uniform sample)")
     p.add_argument("--no-fcm-grid", action="store_true", help="skip the FCM grid: use --clusters/--fuzziness")
-    p.add_argument("--clusters", type=positive_int, default=16, help="FCM clusters of the regressors (no grid)")
-    p.add_argument("--fuzziness", type=float, default=2.0, help="FCM m of the regressors (no grid)")
+    p.add_argument("--clusters", type=positive_int, default=16, help="FCM C of the regressors (no grid; paper: 16)")
+    p.add_argument("--fuzziness", type=float, default=4.0, help="FCM m of the regressors (no grid; paper: 4.0)")
+    p.add_argument("--pair-clusters", type=positive_int, default=11, help="FCM C of the classifiers (paper: 11)")
+    p.add_argument("--pair-fuzziness", type=float, default=3.5, help="FCM m of the classifiers (paper: 3.5)")
     p.add_argument("--members", default=None, help="comma list (default: all)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--half", action="store_true", help="store float16 weights (the shipped model)")
@@ -55,7 +57,8 @@ def run(args: argparse.Namespace) -> int:
         fcm_grid=not args.no_fcm_grid,
         clusters=args.clusters,
         fuzziness=args.fuzziness,
-        pair_fuzziness=args.fuzziness,
+        pair_clusters=args.pair_clusters,
+        pair_fuzziness=args.pair_fuzziness,
     )
     workdir = args.workdir or args.out.with_name(args.out.stem + ".work")
     print(f"GENNAPE: work folder {workdir} (rerun the same command to resume)", file=sys.stderr)
