@@ -214,6 +214,7 @@ def measure_speed(model: Any, device: str = "auto", cells: int = 8) -> dict[str,
     throughput (two dropout views, loss, backward) in CGs per second."""
     import torch
 
+    from archpred.bench.machine import matmul_gflops
     from archpred.gennape.contrastive import contrastive_loss
     from archpred.gennape.families import build_graph
     from archpred.gennape.graphs import GraphSet
@@ -221,11 +222,7 @@ def measure_speed(model: Any, device: str = "auto", cells: int = 8) -> dict[str,
     from archpred.training import resolve_device
 
     out: dict[str, float] = {"threads": float(torch.get_num_threads())}
-    a = torch.randn(1024, 1024)
-    start = time.perf_counter()
-    for _ in range(10):
-        a @ a
-    out["matmul_gflops"] = 10 * 2 * 1024**3 / (time.perf_counter() - start) / 1e9
+    out["matmul_gflops"] = matmul_gflops("cpu")
     rng = np.random.default_rng(0)
     graphs = {}
     for space in ("nb101", "nb201", "macro", "enas"):

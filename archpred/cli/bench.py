@@ -27,6 +27,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         _add_search,
         _add_gennape,
         _add_cg_search,
+        _add_scoring,
     ):
         add(bsub)
 
@@ -428,5 +429,43 @@ def cmd_cg_search(args: argparse.Namespace) -> int:
         command=command_line("bench cg-search", args),
     )
     run_cg_search(config)
+    print(f"wrote {args.out} and {args.out.with_suffix('.md')}")
+    return 0
+
+
+# -- bench scoring ----------------------------------------------------------------------------
+def _add_scoring(bsub: argparse._SubParsersAction) -> None:
+    p = bsub.add_parser("scoring", help="score every cell of NB-101 / NB-201 with each predictor, against a matmul")
+    p.add_argument("--spaces", default="nb101,nb201", help="comma list of spaces to score whole")
+    p.add_argument("--predictors", default="neural-predictor,gnn", help="comma list of predictor names")
+    p.add_argument("--fit-cells", type=positive_int, default=200, help="cells of the brief fit that sets the weights")
+    p.add_argument("--fit-epochs", type=positive_int, default=2)
+    p.add_argument("--batch-size", type=positive_int, default=32_768, help="cells per scoring batch")
+    p.add_argument("--out", type=Path, default=Path("reports/scoring.json"))
+    add_runtime(p)
+    p.set_defaults(func=cmd_scoring)
+
+
+def cmd_scoring(args: argparse.Namespace) -> int:
+    from archpred.bench.scoring import ScoringBenchConfig, run_scoring
+    from archpred.predictors import PREDICTORS
+    from archpred.spaces import SPACES
+
+    spaces, names = _split(args.spaces), _split(args.predictors)
+    for given, known, what in ((spaces, SPACES, "space"), (names, PREDICTORS, "predictor")):
+        unknown = [g for g in given if g not in known]
+        if unknown or not given:
+            raise ValueError(f"unknown {what} {', '.join(unknown) or '(none)'}; choose from {', '.join(known)}")
+    config = ScoringBenchConfig(
+        spaces=spaces,
+        predictors=names,
+        fit_cells=args.fit_cells,
+        fit_epochs=args.fit_epochs,
+        batch_size=args.batch_size,
+        device=args.device,
+        out=args.out,
+        command=command_line("bench scoring", args),
+    )
+    run_scoring(config)
     print(f"wrote {args.out} and {args.out.with_suffix('.md')}")
     return 0

@@ -41,8 +41,23 @@ def make_predictor(name: str, **kwargs: Any) -> Predictor:
     return predictor_class(name)(**kwargs)
 
 
+def score_space(predictor: Predictor, space: Any = None, **kwargs: Any) -> Any:
+    """Every cell of a space scored by ``predictor`` (see ``archpred.predictors.scoring``)."""
+    from archpred.predictors.scoring import score_space as score
+
+    return score(predictor, space, **kwargs)
+
+
 def load_predictor(path: str, device: str = "auto") -> Predictor:
     return Predictor.load(path, device=device)
 
 
-__all__ = ["PREDICTORS", "Predictor", "PredictorConfig", "load_predictor", "make_predictor", "predictor_class"]
+__all__ = [
+    "PREDICTORS",
+    "Predictor",
+    "PredictorConfig",
+    "load_predictor",
+    "make_predictor",
+    "predictor_class",
+    "score_space",
+]

@@ -203,9 +203,13 @@ class GNNPredictor(TorchPredictor):
 
     name = "gnn"
     Config = GNNConfig
+    reads_padded = True
 
     def _features(self, archs: list[Architecture]) -> dict[str, torch.Tensor]:
         return padded_graphs(self.space_, archs)
+
+    def _padded_features(self, types: torch.Tensor, adj: torch.Tensor) -> dict[str, torch.Tensor]:
+        return {"types": types, "adj": adj}
 
     def _build(self) -> nn.Module:
         c = self.config

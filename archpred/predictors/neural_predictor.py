@@ -74,8 +74,14 @@ class DirectedGCNLayer(nn.Module):
         self.backward_weight.reset_parameters()
 
     def forward(self, v: torch.Tensor, a_fwd: torch.Tensor, a_bwd: torch.Tensor) -> torch.Tensor:
-        out = 0.5 * torch.relu(a_fwd @ self.forward_weight(v)) + 0.5 * torch.relu(a_bwd @ self.backward_weight(v))
-        return self.dropout(out)
+        # (A V) W = A (V W): the small batched product with A goes on the narrower side (the
+        # first layer's one-hot input), which with fewer temporaries scores a space ~20 % faster.
+        if v.shape[-1] < self.forward_weight.out_features:
+            fwd, bwd = self.forward_weight(a_fwd @ v), self.backward_weight(a_bwd @ v)
+        else:
+            fwd, bwd = a_fwd @ self.forward_weight(v), a_bwd @ self.backward_weight(v)
+        out = torch.relu(fwd) + torch.relu(bwd)
+        return self.dropout(out.mul_(0.5))
 
 
 class NeuralPredictorNet(nn.Module):
@@ -130,9 +136,11 @@ class NeuralPredictorNet(nn.Module):
     ) -> torch.Tensor:
         """Raw output (B,) from the tensors of :meth:`prepare`: x (B, M, num_types), a_fwd and
         a_bwd (B, M, M), mask (B, M)."""
-        v, m = x, mask.unsqueeze(-1)
+        # Padding vertices stay zero without a mask: their input rows and their rows of a_fwd and
+        # a_bwd (no self-loop) are zero, and the layers have no bias.
+        v = x
         for layer in self.gcn:
-            v = layer(v, a_fwd, a_bwd) * m
+            v = layer(v, a_fwd, a_bwd)
         pooled = v.sum(1) / mask.sum(1, keepdim=True).clamp(min=1.0)
         return self.out(self.dropout(torch.relu(self.fc(pooled)))).squeeze(-1)
 
@@ -220,10 +228,13 @@ class NeuralPredictor(TorchPredictor):
     name = "neural-predictor"
     Config = NeuralPredictorConfig
     standardize = False  # the network's sigmoid output is the accuracy itself
+    reads_padded = True
 
     def _features(self, archs: list[Architecture]) -> dict[str, torch.Tensor]:
-        g = padded_graphs(self.space_, archs)
-        return NeuralPredictorNet.prepare(g["types"], g["adj"], len(self.space_.node_types))
+        return self._padded_features(**padded_graphs(self.space_, archs))
+
+    def _padded_features(self, types: torch.Tensor, adj: torch.Tensor) -> dict[str, torch.Tensor]:
+        return NeuralPredictorNet.prepare(types, adj, len(self.space_.node_types))
 
     def _net(self, hidden: int) -> NeuralPredictorNet:
         c = self.config

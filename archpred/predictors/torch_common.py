@@ -185,6 +185,9 @@ class TorchPredictor(Predictor):
 
     Config: Any = TorchConfig
     standardize = True
+    # True where the features are built from ``space.padded`` graphs alone (``_padded_features``):
+    # then ``predict_padded`` scores a whole space's arrays without building its architectures.
+    reads_padded = False
 
     def __init__(
         self,
@@ -199,6 +202,9 @@ class TorchPredictor(Predictor):
 
     # -- to implement ----------------------------------------------------------------------------
     def _features(self, archs: list[Architecture]) -> dict[str, torch.Tensor]:
+        raise NotImplementedError
+
+    def _padded_features(self, types: torch.Tensor, adj: torch.Tensor) -> dict[str, torch.Tensor]:
         raise NotImplementedError
 
     def _build(self) -> nn.Module:
@@ -297,9 +303,33 @@ class TorchPredictor(Predictor):
         return predict_network(modules["net"], self._forward, feats, self.torch_device)
 
     def _predict(self, archs: list[Architecture]) -> np.ndarray:
-        feats = self._features(archs)
+        return self._predict_features(self._features(archs))
+
+    def _predict_features(self, feats: dict[str, torch.Tensor]) -> np.ndarray:
         preds = [self._predict_member(m, feats) for m in self._member_modules()]
         return np.mean(preds, axis=0) * self.y_scale_ + self.y_mean_
+
+    def predict_padded(self, adjacency: np.ndarray, types: np.ndarray) -> np.ndarray:
+        """Predictions for padded graphs of the fitted space (``space.padded``, ``SpaceArrays``).
+
+        Shapes:
+            adjacency (N, M, M), types (N, M) (-1 = padding vertex) -> (N,) float64
+        """
+        self._check_fitted()
+        if not self.reads_padded:
+            raise InvalidOption(f"the {self.name} predictor does not read padded graphs; use predict(archs)")
+        m = self.space_.max_vertices
+        if adjacency.ndim != 3 or adjacency.shape[1:] != (m, m) or types.shape != adjacency.shape[:2]:
+            raise InvalidOption(
+                f"padded {self.space_.name} graphs are (N, {m}, {m}) and (N, {m}); "
+                f"got {adjacency.shape} and {types.shape}"
+            )
+        if not len(types):
+            return np.zeros(0)
+        feats = self._padded_features(
+            torch.from_numpy(np.asarray(types)).long(), torch.from_numpy(np.asarray(adjacency)).to(torch.uint8)
+        )
+        return np.asarray(self._predict_features(feats), dtype=np.float64).ravel()
 
     def _state(self) -> dict[str, Any]:
         return {

@@ -31,6 +31,8 @@ def _cached_hash(adjacency: tuple[tuple[int, ...], ...], labels: tuple[int, ...]
 if TYPE_CHECKING:  # torch and PyG load on first use, so the CLI starts fast
     from torch_geometric.data import Data
 
+    from archpred.spaces.arrays import SpaceArrays
+
 INPUT, OUTPUT = "input", "output"
 ENCODINGS = ("onehot", "path", "graph")
 
@@ -236,6 +238,13 @@ class SearchSpace(ABC):
     def enumerate_hashed(self, progress: bool = True) -> list[tuple[Architecture, str]]:
         """Every architecture with its ``hash`` (spaces with a cache of hashes override this)."""
         return [(arch, self.hash(arch)) for arch in self.enumerate(progress=progress)]
+
+    def arrays(self, progress: bool = True) -> SpaceArrays:
+        """Every architecture as padded graphs with its key, in ``enumerate`` order (spaces
+        with a faster route than padding each cell override this)."""
+        from archpred.spaces.arrays import listed_arrays
+
+        return listed_arrays(self, self.enumerate(progress=progress))
 
     def iter_sample(self, n: int, rng: np.random.Generator) -> Iterator[Architecture]:
         """``n`` independent draws of ``sample`` (duplicates possible)."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -17,6 +17,9 @@ from archpred.spaces.base import (
     check_matrix,
     on_path_vertices,
 )
+
+if TYPE_CHECKING:
+    from archpred.spaces.arrays import SpaceArrays
 
 NB101_OPS = ("conv3x3-bn-relu", "conv1x1-bn-relu", "maxpool3x3")
 ALIASES = {
@@ -214,6 +217,34 @@ class NB101Space(SearchSpace):
 
         adjacency, codes, hashes = load_or_enumerate(progress=progress)
         return [(self._from_padded(a, c), str(h)) for a, c, h in zip(adjacency, codes, hashes)]
+
+    def arrays(self, progress: bool = True) -> SpaceArrays:
+        """All 423,624 cells in ``padded`` form, converted array-wise from the enumeration cache
+        (whose cells keep their vertices first and padding last; ``padded`` puts the padding
+        before the output)."""
+        from archpred.spaces.arrays import SpaceArrays
+        from archpred.spaces.nb101_enumerate import load_or_enumerate
+
+        adjacency, codes, hashes = load_or_enumerate(progress=progress)
+        # type id by op code (0..2 the ops; negative codes index from the end: -1 input, -2 output)
+        type_of_code = np.array([1, 2, 3, -1, -1, len(self.node_types) - 1, 0])
+        adj = np.zeros_like(adjacency)
+        types = np.full(codes.shape, -1, dtype=np.int8)
+        sizes = (codes != -3).sum(1)
+        for v in np.unique(sizes):
+            rows = np.flatnonzero(sizes == v)
+            order = np.r_[np.arange(v - 1), MAX_VERTICES - 1]  # where each real vertex goes
+            adj[np.ix_(rows, order, order)] = adjacency[rows, :v, :v]
+            types[np.ix_(rows, order)] = type_of_code[codes[rows, :v]]
+        return SpaceArrays(self.name, hashes, adj, types, to_arch=self.from_padded)
+
+    def from_padded(self, adjacency: np.ndarray, types: np.ndarray) -> NB101Cell:
+        """The cell of a ``padded`` graph (trusted: not validated again)."""
+        keep = np.flatnonzero(types >= 0)
+        names = self.node_types
+        return NB101Cell(
+            tuple(map(tuple, adjacency[np.ix_(keep, keep)].tolist())), tuple(names[int(t)] for t in types[keep])
+        )
 
     def _from_padded(self, adjacency: np.ndarray, codes: np.ndarray) -> NB101Cell:
         keep = np.flatnonzero(codes != -3)

@@ -88,6 +88,15 @@ CASES = [
     (["predict", "--space", "nb201", "--cell", "|bad|"], "nb201"),
     (["predict", "--space", "nb201", "--cell", NB201, "--model", "{tmp}/rand.bin"], "rand.bin"),
     (["predict", "--space", "nb201", "--cell", NB201, "--member", "nope"], "nope"),
+    (["predict", "--all", "--out", "{tmp}/s.csv"], "--model"),
+    (["predict", "--all", "--model", "assets/predictors/nb201-mlp.pt", "--out", "{tmp}/s.txt"], "csv or .npz"),
+    (
+        ["predict", "--all", "--model", "assets/predictors/nb201-mlp.pt", "--space", "nb101", "--out", "{tmp}/s.csv"],
+        "nb101",
+    ),
+    (["predict", "--all", "--model", "assets/gennape/gennape-nb101.pt", "--out", "{tmp}/s.csv"], "predictor"),
+    (["predict", "--all", "--model", "{tmp}/rand.bin", "--out", "{tmp}/s.csv"], "rand.bin"),
+    (["predict", "--space", "nb201", "--cell", NB201, "--out", "{tmp}/s.csv"], "--all"),
     (["train", "predictor", "--space", "nb201", "--name", "gnn", "--set", "lr=nan", "--out", "{tmp}/p.pt"], "lr"),
     (
         ["train", "predictor", "--space", "nb201", "--name", "gnn", "--set", "epochs=1.5", "--out", "{tmp}/p.pt"],

@@ -88,3 +88,30 @@ def test_module_entry_point_and_usage_error():
         [sys.executable, "-m", "archpred", "hash", "--space", "nb9"], cwd=ROOT, capture_output=True, text=True
     )
     assert bad.returncode == 2 and "invalid choice" in bad.stderr
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".npz"])
+def test_predict_all_scores_every_cell_of_the_space(capsys, tmp_path, suffix):
+    import numpy as np
+
+    out = tmp_path / f"scores{suffix}"
+    code, text, _ = run(
+        capsys, "predict", "--all", "--model", str(ROOT / "assets/predictors/nb201-mlp.pt"), "--out", str(out)
+    )
+    assert code == 0 and "scored 15,625 nb201 cells" in text and str(out) in text
+    if suffix == ".npz":
+        with np.load(out, allow_pickle=False) as z:
+            keys, predictions = z["keys"], z["predictions"]
+    else:
+        rows = out.read_text().splitlines()
+        assert rows[0] == "key,prediction"
+        keys = [r.rsplit(",", 1)[0] for r in rows[1:]]
+        predictions = np.array([float(r.rsplit(",", 1)[1]) for r in rows[1:]])
+    assert len(keys) == 15_625 and len(set(keys)) == 15_625 and np.isfinite(predictions).all()
+    from archpred.predictors import load_predictor
+    from archpred.spaces import get_space
+
+    model, space = load_predictor(str(ROOT / "assets/predictors/nb201-mlp.pt"), device="cpu"), get_space("nb201")
+    rows = [0, 777, 15_624]
+    expected = model.predict([space.parse(str(keys[r])) for r in rows])
+    np.testing.assert_allclose(predictions[rows], expected, atol=1e-6)
