@@ -28,6 +28,8 @@ PAPER = {
     "prior/svge/nb101": {"validity": 0.7916, "uniqueness": 0.321, "novelty": 0.1637},
     "recon/svge/nb201": {"reconstruction": 0.9999},
     "prior/svge/nb201": {"validity": 1.0, "uniqueness": 0.0828, "novelty": 0.1024},
+    "recon/svge/enas": {"reconstruction": 0.9963},  # SVGe paper, Table I
+    "prior/svge/enas": {"validity": 1.0, "uniqueness": 0.3903, "novelty": 1.0},
     "recon/arch2vec/nb101": {"reconstruction": 0.9884},
     "prior/arch2vec/nb101": {"validity": 0.4370, "uniqueness": 0.10, "novelty": 0.8284},
     "iso/svge/nb101": {"same_point": 1.0, "pairs": 11606},
