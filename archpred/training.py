@@ -110,24 +110,37 @@ class Callback:
 
 @dataclass
 class EarlyStopping(Callback):
-    """Stop when ``monitor`` has not improved for ``patience`` epochs."""
+    """Stop when ``monitor`` (lower is better) has not improved for ``patience`` epochs.
+
+    Given ``module``, a copy of its weights is kept at the best epoch and ``restore_best()``
+    loads them back after the loop (the weights early stopping chose, not the last ones).
+    """
 
     monitor: str = "val_loss"
     patience: int = 20
+    module: torch.nn.Module | None = None
     best: float = field(default=float("inf"), init=False)
+    best_epoch: int = field(default=-1, init=False)
     bad: int = field(default=0, init=False)
+    _best_state: dict[str, torch.Tensor] | None = field(default=None, init=False, repr=False)
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
         value = logs.get(self.monitor)
         if value is None:
             return
         if value < self.best - 1e-12:
-            self.best, self.bad = value, 0
+            self.best, self.best_epoch, self.bad = value, epoch, 0
+            if self.module is not None:
+                self._best_state = {k: v.detach().clone() for k, v in self.module.state_dict().items()}
         else:
             self.bad += 1
 
     def should_stop(self) -> bool:
         return self.bad >= self.patience
+
+    def restore_best(self) -> None:
+        if self.module is not None and self._best_state is not None:
+            self.module.load_state_dict(self._best_state)
 
 
 @dataclass
@@ -308,6 +321,7 @@ def fit_regressor(
     progress: bool = False,
     callbacks: Iterable[Callback] = (),
     desc: str = "training",
+    validate: Callable[[], dict[str, float]] | None = None,
 ) -> list[dict[str, float]]:
     """Fit ``forward(module, rows of feats) -> target`` with Adam; everything else is ``fit_loop``.
 
@@ -315,6 +329,7 @@ def fit_regressor(
         feats: tensors with one row per example (kept where they are; each batch is moved).
         param_groups: Adam parameter groups with their own ``lr`` (default: all parameters, ``lr``).
         cosine: anneal the learning rate to 0 over ``epochs`` (``CosineLR``).
+        validate: ``fit_loop``'s: called after every epoch in eval mode, its dict logged.
 
     Batches come from ``batches(n, batch_size, seed, epoch)``. Build ``module`` and call this
     inside one ``seeded(seed)`` block: dropout then continues the stream that initialised the
@@ -340,4 +355,5 @@ def fit_regressor(
             callbacks=[CosineLR(optimizer, lr, 0.0, epochs), *callbacks] if cosine else callbacks,
             progress=progress,
             desc=desc,
+            validate=validate,
         )

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-PROTOCOLS = ("split", "zeroshot", "np172", "sizes", "tricks")
+PROTOCOLS = ("split", "zeroshot", "np172", "sizes", "tricks", "select")
 BASE = ("random-forest-wd", "random-forest-onehot", "mlp", "lstm", "neural-predictor", "gnn")
 SIZES = {"nb201": (78, 156, 469, 781, 1563), "nb101": (100, 172, 424, 4236)}
 
@@ -64,7 +64,29 @@ VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
     "mlp+rank": ("mlp", {"loss": "mse+rank"}),
     "lstm": ("lstm", {}),
     "lstm+aug4": ("lstm", {"augment": 4}),
+    # The budget rule that does not shrink with N (``TorchConfig.steps``; "-es": early stopping
+    # on 10 % of the training cells): the harness adds no epochs to these.
+    "gnn-d64-steps": ("gnn", {"d_node": 64, "batch_size": 32, "steps": 2_500}),
+    "gnn-d64-steps-es": (
+        "gnn",
+        {"d_node": 64, "batch_size": 32, "steps": 5_000, "early_stopping": 0.1, "patience": 30},
+    ),
+    "neural-predictor-steps": ("neural-predictor", {"batch_size": 32, "steps": 2_500}),
+    "neural-predictor-steps-es": (
+        "neural-predictor",
+        {"batch_size": 32, "steps": 5_000, "early_stopping": 0.1, "patience": 30},
+    ),
+    "mlp-steps": ("mlp", {"batch_size": 32, "steps": 4_000}),
+    "mlp-steps-es": ("mlp", {"batch_size": 32, "steps": 8_000, "early_stopping": 0.1, "patience": 30}),
 }
+# The candidates ``select`` cross-validates, by predictor (the winner is that predictor's default).
+SELECT_CANDIDATES = {
+    "gnn": ("gnn-d64-steps", "gnn-d64-steps-es"),
+    "neural-predictor": ("neural-predictor-steps", "neural-predictor-steps-es"),
+    "mlp": ("mlp-steps", "mlp-steps-es"),
+}
+SELECT_SIZE = {"nb201": 469, "nb101": 424}  # the pool: seed 0's training set of this size
+SELECT_FOLDS = 5
 TRICKS = (
     ("neural-predictor", None),
     ("neural-predictor+tuned", "neural-predictor"),
@@ -171,6 +193,20 @@ def sizes_fits(load: Loader, spaces: tuple[str, ...], seeds: int, variants: tupl
                 order = np.random.default_rng(1000 + seed).permutation(len(bench))
                 for variant in variants:
                     yield Fit(f"sizes/{space}/{n}/{variant}/s{seed}", space, variant, order[:n], order[n:], seed)
+
+
+def select_fits(load: Loader, spaces: tuple[str, ...], variants: tuple[str, ...]) -> Iterator[Fit]:
+    """k-fold cross-validation inside one training set (seed 0's at ``SELECT_SIZE``): each fold
+    trains on the others and is scored on its own cells, all of them training cells of that
+    ``sizes`` fit; no cell outside the pool is touched."""
+    for space in spaces:
+        bench = load(space)
+        pool = np.random.default_rng(1000).permutation(len(bench))[: SELECT_SIZE[space]]
+        folds = np.array_split(np.random.default_rng(7).permutation(pool), SELECT_FOLDS)
+        for f, held in enumerate(folds):
+            train = np.concatenate([fold for g, fold in enumerate(folds) if g != f])
+            for variant in variants:
+                yield Fit(f"select/{space}/{variant}/f{f}", space, variant, train, held, 0)
 
 
 def tricks_fits(load: Loader, seeds: int, variants: tuple[str, ...]) -> Iterator[Fit]:

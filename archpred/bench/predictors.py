@@ -103,6 +103,9 @@ def _fits(config: PredictorsBenchConfig, load: protocols.Loader) -> Iterator[Fit
         elif protocol == "tricks":
             variants = config.predictors or tuple(v for v, _ in TRICKS)
             yield from protocols.tricks_fits(load, config.seeds, variants)
+        elif protocol == "select":
+            variants = config.predictors or tuple(v for vs in protocols.SELECT_CANDIDATES.values() for v in vs)
+            yield from protocols.select_fits(load, config.spaces, variants)
 
 
 def machine_facts(config: PredictorsBenchConfig) -> dict[str, Any]:
@@ -180,7 +183,13 @@ class _Harness:
         name, config = VARIANTS[fit.variant]
         config = dict(config)
         visits = config.pop("_visits", None)
-        config = {**epochs_for(name, len(fit.train), self.config.profile, visits), **config, **(fit.extra or {})}
+        # a variant with its own step budget keeps it (the quick profile's epochs shrink with N)
+        budget = (
+            {}
+            if config.get("steps") and self.config.profile != "smoke"
+            else epochs_for(name, len(fit.train), self.config.profile, visits)
+        )
+        config = {**budget, **config, **(fit.extra or {})}
         model = make_predictor(name, seed=fit.seed, device=self.config.device, progress=self.config.progress, **config)
         start = time.perf_counter()
         model.fit([bench.archs[i] for i in fit.train], bench.accuracy[fit.train])

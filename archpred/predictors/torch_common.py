@@ -20,7 +20,7 @@ from torch import nn
 from archpred.errors import InvalidOption
 from archpred.predictors.base import Predictor, PredictorConfig
 from archpred.spaces import Architecture, SearchSpace
-from archpred.training import Callback, FunctionCallback, fit_regressor, isolated_rng, seeded
+from archpred.training import Callback, EarlyStopping, FunctionCallback, fit_regressor, isolated_rng, seeded
 
 LOSSES = ("mse", "rank", "mse+rank")
 
@@ -36,15 +36,48 @@ class TorchConfig(PredictorConfig):
     loss: str = "mse"  # "mse", "rank" (pairwise hinge) or "mse+rank"
     rank_weight: float = 1.0
     ensemble: int = 1  # models trained with seeds seed, seed+1, ...; predictions averaged
+    # Training length that does not shrink as the training set grows: with ``steps`` > 0 every
+    # fit takes at least that many optimiser steps (epochs = steps / batches per epoch), so a
+    # larger set is never trained on fewer updates; ``epochs`` then goes unused.
+    steps: int = 0
+    # Early stopping on a held-out slice of the *training* cells (this fraction, drawn with the
+    # member's seed; the predictor never sees any other cell): training stops after ``patience``
+    # epochs without a lower held-out loss and keeps the weights of the best epoch. 0: off; sets
+    # of fewer than MIN_EARLY_STOP cells train on everything.
+    early_stopping: float = 0.0
+    patience: int = 20
 
     def __post_init__(self) -> None:
         if self.loss not in LOSSES:
             raise InvalidOption(f"unknown loss {self.loss!r}; choose from {', '.join(LOSSES)}")
-        for name in ("epochs", "batch_size", "ensemble"):
+        for name in ("epochs", "batch_size", "ensemble", "patience"):
             if int(getattr(self, name)) < 1:
                 raise InvalidOption(f"{name} must be >= 1, got {getattr(self, name)}")
         if self.lr <= 0:
             raise InvalidOption(f"lr must be > 0, got {self.lr}")
+        if self.steps < 0:
+            raise InvalidOption(f"steps must be >= 0 (0: use epochs), got {self.steps}")
+        if not 0.0 <= self.early_stopping < 0.5:
+            raise InvalidOption(f"early_stopping is the held-out fraction, in [0, 0.5), got {self.early_stopping}")
+
+
+MIN_EARLY_STOP = 20  # fewer training cells than this: no held-out slice (it would be 1-2 cells)
+
+
+def epochs_for_steps(steps: int, n: int, batch_size: int) -> int:
+    """Epochs that give at least ``steps`` optimiser steps over ``n`` rows in batches of ``batch_size``."""
+    per_epoch = max(1, -(-n // batch_size))
+    return max(1, -(-steps // per_epoch))
+
+
+def early_stopping_split(n: int, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray | None]:
+    """(rows to fit, held-out rows) of ``n`` training rows; no held-out rows when off or too few."""
+    rows = np.arange(n)
+    held = int(round(fraction * n))
+    if fraction <= 0 or n < MIN_EARLY_STOP or held < 2:
+        return rows, None
+    order = np.random.default_rng((seed, 0xE5)).permutation(n)
+    return np.sort(order[held:]), np.sort(order[:held])
 
 
 # -- featurisation ------------------------------------------------------------------------------
@@ -239,24 +272,46 @@ class TorchPredictor(Predictor):
         """Build a network and fit it on ``target`` with ``fit_regressor``, seeded by ``seed``
         (initialisation and dropout; batch order too) without touching the global RNG."""
         c = self.config
+        forward, loss = forward or self._forward, loss or self._loss()
+        target_t = torch.as_tensor(target, dtype=torch.float32)
+        fit_rows, held_rows = early_stopping_split(len(target_t), c.early_stopping, seed)
+        epochs = epochs or c.epochs
+        if c.steps:
+            epochs = epochs_for_steps(c.steps, len(fit_rows), c.batch_size)
         with seeded(seed):
             module = build()
+            callbacks, validate = list(self.callbacks), None
+            if held_rows is not None:
+                held = select(feats, torch.from_numpy(held_rows), self.torch_device)
+                held_target = target_t[torch.from_numpy(held_rows)].to(self.torch_device)
+                stopper = EarlyStopping("val_loss", c.patience, module=module)
+                callbacks.append(stopper)
+
+                def validate() -> dict[str, float]:
+                    return {"val_loss": float(loss(forward(module, held), held_target))}
+
+                fit = torch.from_numpy(fit_rows)
+                feats, target_t = {k: v[fit] for k, v in feats.items()}, target_t[fit]
             fit_regressor(
                 module,
-                forward or self._forward,
+                forward,
                 feats,
-                torch.as_tensor(target, dtype=torch.float32),
-                epochs=epochs or c.epochs,
+                target_t,
+                epochs=epochs,
                 batch_size=c.batch_size,
                 lr=lr or c.lr,
                 weight_decay=c.weight_decay,
                 seed=seed,
                 device=self.torch_device,
-                loss=loss or self._loss(),
+                loss=loss,
                 progress=self.progress,
-                callbacks=self.callbacks,
+                callbacks=callbacks,
                 desc=desc or f"{self.name} (seed {seed})",
+                validate=validate,
             )
+            if held_rows is not None:
+                stopper.restore_best()
+                self.stopped_epochs_.append(stopper.best_epoch + 1)
         return module
 
     def _train_one(self, feats: dict[str, torch.Tensor], y: np.ndarray, seed: int) -> dict[str, Any]:
@@ -268,6 +323,7 @@ class TorchPredictor(Predictor):
         """Called once before the members are trained (the Neural Predictor's k-fold CV)."""
 
     def _fit(self, archs: list[Architecture], y: np.ndarray) -> None:
+        self.stopped_epochs_: list[int] = []  # early stopping's chosen epochs, one per network fitted
         if self.standardize:
             self.y_mean_, self.y_scale_ = float(y.mean()), float(y.std()) or 1.0
         else:
