@@ -9,7 +9,17 @@ from typing import Any
 
 import numpy as np
 
-from archpred.bench.predictor_protocols import BASE, PAPER, QUICK_BUDGETS, SIZES, TRICK_SIZES, TRICKS
+from archpred.bench.predictor_protocols import (
+    BASE,
+    PAPER,
+    QUICK_BUDGETS,
+    SELECT_CANDIDATES,
+    SELECT_FOLDS,
+    SELECT_SIZE,
+    SIZES,
+    TRICK_SIZES,
+    TRICKS,
+)
 
 
 def _group(results: dict[str, dict], prefix: str) -> dict[str, list[dict]]:
@@ -103,6 +113,7 @@ def render_markdown(report: dict[str, Any]) -> str:
     lines += _split_section(res)
     lines += _zeroshot_section(res)
     lines += _np172_section(res)
+    lines += _select_section(res)
     for space in ("nb201", "nb101"):
         lines += _sizes_section(res, space)
     lines += _tricks_section(res)
@@ -390,3 +401,101 @@ def _configurations(meta: dict[str, Any]) -> list[str]:
         "sizes (d_n = 250, d_g = 56, T = 2). The exact config of every fit is in the JSON.",
         "",
     ]
+
+
+CURVES = "predictors_curves.png"  # the learning-curve plot, beside the report
+
+
+def select_scores(res: dict[str, dict]) -> dict[str, dict[str, float]]:
+    """Variant -> space -> mean Kendall tau over the ``select`` protocol's folds (complete only)."""
+    out: dict[str, dict[str, float]] = {}
+    for key, records in _group(res, "select/").items():
+        _, space, variant = key.split("/")
+        taus = [r["kendall_tau"] for r in records]
+        if len(taus) == SELECT_FOLDS:  # a fold that collapsed (nan) counts as no rank at all: 0
+            out.setdefault(variant, {})[space] = float(np.mean(np.nan_to_num(taus, nan=0.0)))
+    return out
+
+
+def select_winners(res: dict[str, dict]) -> dict[str, str]:
+    """Predictor -> its candidate with the highest CV Kendall tau averaged over the spaces (one
+    configuration for both), among candidates measured on every space."""
+    scores = select_scores(res)
+    spaces = {sp for by_space in scores.values() for sp in by_space}
+    winners = {}
+    for predictor, candidates in SELECT_CANDIDATES.items():
+        complete = {v: np.mean(list(scores[v].values())) for v in candidates if set(scores.get(v, {})) == spaces}
+        if complete:
+            winners[predictor] = max(complete, key=complete.get)
+    return winners
+
+
+def _select_section(res: dict[str, dict]) -> list[str]:
+    scores = select_scores(res)
+    if not scores:
+        return []
+    spaces = [sp for sp in ("nb201", "nb101") if any(sp in v for v in scores.values())]
+    lines = [
+        "## Choosing each predictor's default: cross-validation on training cells",
+        "",
+        f"{SELECT_FOLDS}-fold CV inside one training set per space (the `sizes` sweep's seed-0 training set of "
+        + ", ".join(f"{SELECT_SIZE[sp]} {sp} cells" for sp in spaces)
+        + "); every fold trains on the other folds and is scored on its own cells, so no test cell "
+        "of that fit is touched. Kendall tau, mean over folds; the default is the candidate with the "
+        "best mean over both spaces (one configuration for both).",
+        "",
+        "| candidate | " + " | ".join(spaces) + " | mean | chosen |",
+        "| --- |" + " --- |" * (len(spaces) + 2),
+    ]
+    winners = set(select_winners(res).values())
+    for candidates in SELECT_CANDIDATES.values():
+        for v in candidates:
+            if v not in scores:
+                continue
+            cells = [f"{scores[v][sp]:.3f}" if sp in scores[v] else "-" for sp in spaces]
+            mean = np.mean(list(scores[v].values()))
+            lines.append(f"| {v} | " + " | ".join(cells) + f" | {mean:.3f} | {'**yes**' if v in winners else ''} |")
+    if winners:
+        lines += [
+            "",
+            "The chosen defaults' learning curves (the `sizes` sweep; mean ± std over seeds):",
+            "",
+            f"![Kendall tau vs training-set size]({CURVES})",
+        ]
+    return [*lines, ""]
+
+
+def plot_learning_curves(res: dict[str, dict], path: Any, variants: tuple[str, ...] = ()) -> Any:
+    """Kendall tau vs training-set size (log scale), one panel per space: ``variants`` (default:
+    the ``select`` winners) as mean ± std over seeds, PINAT's published curve dashed."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    variants = variants or tuple(select_winners(res).values())
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True)
+    for ax, space in zip(axes, ("nb201", "nb101")):
+        ns = SIZES[space]
+        for v in variants:
+            points = []
+            for n in ns:
+                taus = [r["kendall_tau"] for r in _group(res, f"sizes/{space}/{n}/").get(f"sizes/{space}/{n}/{v}", [])]
+                taus = [t for t in taus if np.isfinite(t)]
+                if taus:
+                    points.append((n, np.mean(taus), np.std(taus)))
+            if points:
+                x, y, e = map(np.array, zip(*points))
+                ax.errorbar(x, y, yerr=e, marker="o", capsize=3, label=v)
+        pinat = PAPER["sizes_tau"][space]["PINAT"]
+        ax.plot(ns, pinat, "k--", marker="x", label="PINAT (published)")
+        ax.set_xscale("log")
+        ax.set_title("NB-201 (CIFAR-10)" if space == "nb201" else "NB-101")
+        ax.set_xlabel("training cells")
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel("Kendall tau on all other cells")
+    axes[1].legend(fontsize=8, loc="lower right")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

@@ -84,8 +84,11 @@ def run_predictors(config: PredictorsBenchConfig) -> dict[str, Any]:
 def render_report(out: str | Path) -> Path:
     """Rewrite ``out``.md from ``out``.json alone; returns the markdown's path."""
     from archpred.artifacts import atomic_write_text
+    from archpred.bench.predictor_report import CURVES, plot_learning_curves, select_winners
 
     report = json.loads(Path(out).with_suffix(".json").read_text())
+    if select_winners(report.get("results", {})):
+        plot_learning_curves(report["results"], Path(out).parent / CURVES)
     return atomic_write_text(Path(out).with_suffix(".md"), render_markdown(report))
 
 

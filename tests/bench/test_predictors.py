@@ -117,3 +117,45 @@ def test_report_states_the_machine_the_run_recorded():
     assert "Every fit ran on the CPU" in md and "(CPU)" in md
     for claim in ("No GPU was available", "4 developers", "lack of CPU time", "not available to this run"):
         assert claim not in md
+
+
+def test_select_folds_stay_inside_seed_zeros_training_set():
+    import numpy as np
+
+    from archpred.bench import predictor_protocols as protocols
+
+    class Table:  # the protocol needs only the table's length
+        def __len__(self):
+            return 15_625
+
+    fits = list(protocols.select_fits(lambda space: Table(), ("nb201",), ("mlp-steps",)))
+    pool = set(np.random.default_rng(1000).permutation(15_625)[: protocols.SELECT_SIZE["nb201"]].tolist())
+    sizes_fit = next(protocols.sizes_fits(lambda space: Table(), ("nb201",), 1, ("mlp-steps",)))
+    assert len(fits) == protocols.SELECT_FOLDS and set(sizes_fit.train.tolist()) <= pool
+    held = [set(f.test.tolist()) for f in fits]
+    assert set().union(*held) == pool and sum(map(len, held)) == len(pool)  # the folds partition the pool
+    for fit in fits:
+        assert set(fit.train.tolist()) | set(fit.test.tolist()) == pool and not set(fit.train) & set(fit.test)
+
+
+def test_select_winner_is_the_best_mean_over_spaces(tmp_path):
+    from archpred.bench.predictor_protocols import SELECT_FOLDS
+    from archpred.bench.predictor_report import _select_section, plot_learning_curves, select_winners
+
+    def records(variant, space, tau):
+        return {f"select/{space}/{variant}/f{f}": {"kendall_tau": tau} for f in range(SELECT_FOLDS)}
+
+    res = {
+        **records("gnn-d64-steps", "nb201", 0.70),
+        **records("gnn-d64-steps", "nb101", 0.60),
+        **records("gnn-d64-steps-es", "nb201", 0.68),
+        **records("gnn-d64-steps-es", "nb101", 0.66),  # better mean: the winner
+        **records("mlp-steps", "nb201", 0.9),  # measured on one space only: not eligible
+        "sizes/nb201/78/gnn-d64-steps-es/s0": {"kendall_tau": 0.6, "spearman": 0.8},
+        "sizes/nb201/156/gnn-d64-steps-es/s0": {"kendall_tau": 0.7, "spearman": 0.85},
+    }
+    assert select_winners(res) == {"gnn": "gnn-d64-steps-es"}
+    md = "\n".join(_select_section(res))
+    assert "| gnn-d64-steps-es | 0.680 | 0.660 | 0.670 | **yes** |" in md and "predictors_curves.png" in md
+    png = plot_learning_curves(res, tmp_path / "curves.png")
+    assert png.read_bytes()[:4] == b"\x89PNG"

@@ -8,8 +8,7 @@ import pytest
 import torch
 
 from archpred.errors import InvalidOption
-from archpred.predictors import make_predictor
-from archpred.predictors import torch_common
+from archpred.predictors import make_predictor, torch_common
 from archpred.predictors.torch_common import MIN_EARLY_STOP, early_stopping_split, epochs_for_steps
 from archpred.spaces import get_space
 
@@ -58,8 +57,9 @@ def test_step_budget_grows_epochs_not_shrinks_steps(name, monkeypatch) -> None:
     monkeypatch.setattr(
         torch_common,
         "fit_regressor",
-        lambda module, forward, feats, target, **kw: seen.append((len(target), kw["epochs"], kw["batch_size"]))
-        or real(module, forward, feats, target, **kw),
+        lambda module, forward, feats, target, **kw: (
+            seen.append((len(target), kw["epochs"], kw["batch_size"])) or real(module, forward, feats, target, **kw)
+        ),
     )
     for n in (20, 60):
         archs, y = _data(n)
