@@ -106,15 +106,15 @@ def try_predictor(path: str | Path, device: str) -> tuple[Predictor | None, str 
 @st.cache_data(show_spinner=False, max_entries=1024)
 def _cell_predictions(
     files: tuple[tuple[str, int, int], ...], space_name: str, device: str, arch_json: str, _arch: Architecture
-) -> tuple[list[tuple[str, str, float]], list[str]]:
+) -> tuple[list[tuple[str, str, float, float | None]], list[str]]:
     rows, problems = [], []
-    for saved in saved_models(space_name):
+    for saved in saved_models(space_name):  # best held-out tau first
         model, error = try_predictor(saved.path, device)
         if model is None:
             problems.append(f"{saved.path.name}: {error}")
             continue
         try:
-            rows.append((saved.label, saved.name, float(model.predict([_arch])[0])))
+            rows.append((saved.label, saved.name, float(model.predict([_arch])[0]), saved.held_out_tau))
         except (ValueError, RuntimeError) as err:
             problems.append(f"{saved.path.name}: {err}")
     return rows, problems
@@ -122,8 +122,9 @@ def _cell_predictions(
 
 def cell_predictions(
     space_name: str, arch: Architecture, device: str
-) -> tuple[list[tuple[str, str, float]], list[str]]:
-    """Every saved predictor of ``space_name`` on one cell: ``[(label, predictor name, value)]``
+) -> tuple[list[tuple[str, str, float, float | None]], list[str]]:
+    """Every saved predictor of ``space_name`` on one cell, the best first:
+    ``[(label, predictor name, value, held-out Kendall tau or None)]``
     and one ``"file: problem"`` per file that cannot load or predict. Computed once per cell,
     device and set of model files (the key holds every file's path, mtime and size): the cell
     editor reruns on every widget change, and a cell seen before costs no model call. One cache

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from archpred.cli.common import add_runtime, add_space, parse_key_values
+from archpred.cli.common import add_runtime, add_space, command_line, parse_key_values
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -47,7 +47,16 @@ def run(args: argparse.Namespace) -> int:
     model.fit([bench.archs[i] for i in train], bench.accuracy[train])
     scores = evaluate(bench.accuracy[test], model.predict([bench.archs[i] for i in test]))
     out = args.out or default_path(args.space, args.name, f"n{args.train_size}-s{args.seed}")
-    model.save(out)  # only a model that trained and scored is saved
+    card = {
+        "benchmark": args.space,
+        "target": bench.target,
+        "train_size": len(train),
+        "test_size": len(test),
+        "seed": args.seed,
+        "command": command_line("train predictor", args),
+        "held_out": {k: round(float(v), 5) for k, v in scores.items()},
+    }
+    model.save(out, card=card)  # only a model that trained and scored is saved
     print(f"saved {out}")
     print(json.dumps({"test_size": len(test), **{k: round(v, 5) for k, v in scores.items()}}))
     return 0

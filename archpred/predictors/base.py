@@ -95,10 +95,13 @@ class Predictor:
     def is_fitted(self) -> bool:
         return hasattr(self, "space_")
 
-    def save(self, path: str | Path) -> Path:
+    def save(self, path: str | Path, card: dict[str, Any] | None = None) -> Path:
+        """Write the fitted predictor; ``card`` (plain JSON values: its training set, seed,
+        command, held-out scores) travels in the file's header and comes back as ``card_``."""
         from archpred.artifacts import save_artifact
 
         self._check_fitted()
+        card = card if card is not None else getattr(self, "card_", {})
         return save_artifact(
             path,
             FORMAT,
@@ -107,6 +110,7 @@ class Predictor:
             space=self.space_.name,
             seed=int(self.seed),
             config=json.dumps(dataclasses.asdict(self.config)),
+            card=json.dumps(card),
             state=self._state(),
         )
 
@@ -127,6 +131,7 @@ class Predictor:
             config = json.loads(state["config"])
             model = target(seed=state.get("seed", 0), device=device, **config)
             model.space_ = get_space(state["space"])
+            model.card_ = json.loads(state.get("card", "{}"))
             model._restore(state["state"])
         except (KeyError, TypeError, ValueError, RuntimeError) as err:
             raise CheckpointError(f"{path}: corrupt {state['name']} predictor ({type(err).__name__}: {err})") from None

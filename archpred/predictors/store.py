@@ -9,7 +9,8 @@ read again only when a model is saved, replaced or removed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from archpred.paths import ASSETS_DIR, cache_dir
@@ -25,10 +26,17 @@ class SavedModel:
     space: str
     shipped: bool
     size_kb: float
+    card: dict = field(default_factory=dict)  # training set, seed, command, held-out scores
 
     @property
     def label(self) -> str:
         return f"{self.path.stem}{' (shipped)' if self.shipped else ''}"
+
+    @property
+    def held_out_tau(self) -> float | None:
+        """Kendall tau on the cells held out when it was trained (None: not recorded)."""
+        value = self.card.get("held_out", {}).get("kendall_tau")
+        return None if value is None else float(value)
 
 
 def user_dir(create: bool = False) -> Path:
@@ -36,8 +44,8 @@ def user_dir(create: bool = False) -> Path:
     return cache_dir("predictors", create=create)
 
 
-def read_header(path: Path) -> tuple[str, str] | None:
-    """(predictor name, space) of a predictor file, or ``None`` when it is not one.
+def read_header(path: Path) -> tuple[str, str, dict] | None:
+    """(predictor name, space, model card) of a predictor file, or ``None`` when it is not one.
 
     The tensors are memory-mapped, not read (``mmap=True``), and dropped at once.
     """
@@ -50,7 +58,11 @@ def read_header(path: Path) -> tuple[str, str] | None:
         return None
     if state.get("format") != FORMAT:
         return None
-    return str(state.get("name")), str(state.get("space"))
+    try:
+        card = json.loads(state.get("card", "{}"))
+    except (TypeError, ValueError):
+        card = {}
+    return str(state.get("name")), str(state.get("space")), card if isinstance(card, dict) else {}
 
 
 def model_files(include_user: bool = True) -> list[tuple[Path, bool]]:
@@ -74,14 +86,16 @@ def fingerprint(include_user: bool = True) -> tuple[tuple[str, int, int], ...]:
 
 
 def saved_models(space: str | None = None, include_user: bool = True) -> list[SavedModel]:
-    """Every readable predictor file, shipped ones first; ``space`` filters."""
+    """Every readable predictor file, the best first: by the held-out Kendall tau of its card,
+    then shipped before the user's; ``space`` filters."""
     out = []
     for path, shipped in model_files(include_user):
         header = read_header(path)
         if header is None or (space is not None and header[1] != space):
             continue
-        out.append(SavedModel(path, header[0], header[1], shipped, path.stat().st_size / 1024))
-    return out
+        out.append(SavedModel(path, header[0], header[1], shipped, path.stat().st_size / 1024, header[2]))
+    # best first: the highest held-out Kendall tau, models without a card last
+    return sorted(out, key=lambda m: (m.held_out_tau is None, -(m.held_out_tau or 0.0)))
 
 
 def default_path(space: str, name: str, tag: str = "") -> Path:

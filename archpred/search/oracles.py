@@ -429,7 +429,7 @@ def _predictor_file(space: str, model: str | None, path: str | None) -> tuple[Pa
     else:
         name = f"{space}-gnn" if model is None else str(model)
         saved = saved_models(space)
-        found = [m.path for m in saved if m.path.stem == name]
+        found = [m.path for m in sorted(saved, key=lambda m: not m.shipped) if m.path.stem == name]
         if not found:
             choices = ", ".join(dict.fromkeys(m.path.stem for m in saved)) or "none saved"
             raise InvalidOption(f"no saved {space} predictor {name!r}; choose from {choices}")

@@ -107,7 +107,9 @@ def test_predictions_panel_reports_a_corrupt_predictor_file():
 def test_read_header_is_lazy_and_strict(tmp_path):
     model, _ = _fitted_forest()
     path = model.save(tmp_path / "m.pt")
-    assert read_header(path) == ("random-forest", "nb201")
+    assert read_header(path) == ("random-forest", "nb201", {})
+    path = model.save(tmp_path / "m.pt", card={"held_out": {"kendall_tau": 0.5}})
+    assert read_header(path)[2] == {"held_out": {"kendall_tau": 0.5}}
     (tmp_path / "g.pt").write_bytes(b"garbage")
     torch.save({"format": "something-else", "name": "x", "space": "nb201"}, tmp_path / "f.pt")
     torch.save([1, 2, 3], tmp_path / "l.pt")
@@ -333,3 +335,22 @@ def test_results_read_for_people_and_save_svg(tmp_path):
     configs = plotly_configs(at)
     assert set(configs) >= {"models_scatter", "models_eval_scatter"}
     assert all(c.get("toImageButtonOptions", {}).get("format") == "svg" for c in configs.values())
+
+
+def test_predictions_panel_lists_the_best_held_out_model_first():
+    from archpred.app.panels.predictions import predictions_table
+
+    files = [user_dir(create=True) / f"nb201-card-{n}.pt" for n in ("weak", "strong", "nocard")]
+    try:
+        model, archs = _fitted_forest()
+        model.save(files[0], card={"held_out": {"kendall_tau": 0.31}})
+        model.save(files[1], card={"held_out": {"kendall_tau": 0.97}})  # above any shipped model's
+        model.save(files[2], card={})
+        table, _ = predictions_table("nb201", archs[0])
+        ours = table[table["model"].str.startswith("nb201-card-")]
+        assert list(ours["model"]) == ["nb201-card-strong", "nb201-card-weak", "nb201-card-nocard"]
+        assert table["model"].iloc[0] == "nb201-card-strong"
+        assert ours["held-out tau"].iloc[0] == 0.97 and np.isnan(ours["held-out tau"].iloc[2])
+    finally:
+        for f in files:
+            f.unlink(missing_ok=True)

@@ -38,7 +38,11 @@ def test_train_predictor_command(tmp_path, capsys):
     assert code == 0
     scores = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert scores["test_size"] == 200 and scores["kendall_tau"] > 0
-    assert Predictor.load(out).config.n_estimators == 5
+    model = Predictor.load(out)
+    assert model.config.n_estimators == 5
+    card = model.card_  # the model card travels in the file
+    assert card["train_size"] == 60 and card["test_size"] == 200 and card["seed"] == 0
+    assert card["held_out"]["kendall_tau"] == round(scores["kendall_tau"], 5) and "train predictor" in card["command"]
 
 
 @pytest.mark.parametrize(

@@ -15,7 +15,7 @@ def predictions_table(space_name: str, arch: Architecture, device: str = "cpu") 
 
     Cached per cell (``cache.cell_predictions``): reruns for the same cell call no model."""
     rows, problems = cache.cell_predictions(space_name, arch, device)
-    return pd.DataFrame(rows, columns=["model", "predictor", "predicted"]), problems
+    return pd.DataFrame(rows, columns=["model", "predictor", "predicted", "held-out tau"]), problems
 
 
 def render(space_name: str, arch: Architecture) -> None:
@@ -39,5 +39,9 @@ def render(space_name: str, arch: Architecture) -> None:
         table["real"] = real
         table["error"] = table["predicted"] - real
     st.dataframe(table, hide_index=True)
+    st.caption(
+        "Best model first: by its Kendall tau on the cells held out when it was trained "
+        "(its model card; blank where the file has none)."
+    )
     if real is None:
         st.caption("This cell is not in the benchmark table, so only predictions are shown.")
