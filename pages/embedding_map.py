@@ -3,7 +3,7 @@
 import numpy as np
 import streamlit as st
 
-from archpred.app import cache, latent, ui
+from archpred.app import cache, latent, space_view, ui
 from archpred.app.draw import cell_figure
 from archpred.app.text import fmt_number
 
@@ -13,6 +13,13 @@ st.caption(
     "Each point is a cell of the benchmark, placed by its SVGe or arch2vec graph embedding and projected to 2-D. "
     "Select a point (click or lasso) to see its cell."
 )
+
+WHOLE = "the whole NB-101 space (423,624 cells)"
+scope = st.radio("Cells", ["a benchmark table", WHOLE], horizontal=True, key="embed_scope")
+if scope == WHOLE:
+    kind = st.selectbox("Model", latent.KINDS, key="embed_kind")
+    space_view.render(kind, ui.device_or_stop())
+    st.stop()
 
 c1, c2, c3, c4 = st.columns(4)
 kind = c1.selectbox("Model", latent.KINDS, key="embed_kind")

@@ -109,3 +109,22 @@ def tiny_gennape_path(tmp_path_factory: pytest.TempPathFactory, tiny_gennape_fit
     folder = tmp_path_factory.mktemp("tiny-gennape")
     model = fit_gennape(workdir=folder / "work", **tiny_gennape_fit)
     return model.save(folder / "tiny-gennape.pt")
+
+
+def write_nb101_enumeration(cache: Path, cells: list) -> None:
+    """A stand-in NB-101 enumeration cache of ``cells`` under ``cache`` (an
+    ``$ARCHPRED_CACHE_DIR``), in ``nb101_enumerate``'s own layout: vertices first, padding last.
+    Tests that need "every NB-101 cell" use it instead of the 68 s enumeration."""
+    from archpred.spaces import get_space
+
+    space = get_space("nb101")
+    code = {"input": -1, "output": -2, **{op: i for i, op in enumerate(space.ops)}}
+    adjacency = np.zeros((len(cells), 7, 7), dtype=np.int8)
+    codes = np.full((len(cells), 7), -3, dtype=np.int8)
+    for i, cell in enumerate(cells):
+        v = cell.num_vertices
+        adjacency[i, :v, :v] = cell.matrix
+        codes[i, :v] = [code[op] for op in cell.ops]
+    hashes = np.array([space.hash(c) for c in cells], dtype="U32")
+    (cache / "nb101").mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(cache / "nb101" / "nb101_all_cells.npz", adjacency=adjacency, codes=codes, hashes=hashes)

@@ -232,6 +232,93 @@ def predicted_accuracy(kind: str, bench_name: str, tag: str, device: str) -> np.
     return latent_regressor(kind, bench_name, tag, device).predict(embeddings(kind, bench_name, tag, device))
 
 
+# -- a whole space on the map ----------------------------------------------------------------
+def space_embedding_folder(kind: str, space: str, tag: str) -> Path:
+    """Where ``archpred.vae.space_map`` keeps the whole-space embedding of one model file."""
+    return cache_dir("app", "space-embeddings", f"{space}_{kind}_{tag}")
+
+
+def has_space_embedding(kind: str, space: str, tag: str) -> bool:
+    from archpred.vae.space_map import FINAL
+
+    return (space_embedding_folder(kind, space, tag) / FINAL).is_file()
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def space_embedding(kind: str, space: str, tag: str, device: str) -> np.ndarray:
+    """Every cell of ``space`` embedded (read-only; a resource, not copied per rerun: NB-101's
+    SVGe embedding is 95 MB). Computes the missing chunks when the page has not done so."""
+    from archpred.vae.space_map import embed_space
+
+    vae, error = try_vae(kind, space, device)
+    if vae is None:
+        raise ArchpredError(error)
+    return embed_space(vae, space_embedding_folder(kind, space, tag))
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def space_arrays(space: str) -> Any:
+    """``space.arrays()``: every cell's padded graph and key (NB-101: 0.9 s)."""
+    from archpred.spaces import get_space
+
+    return get_space(space).arrays(progress=False)
+
+
+def _space_projection_file(kind: str, space: str, tag: str, method: str) -> Path:
+    return cache_dir("app", "projections") / f"space_{space}_{kind}_{tag}_{method.lower()}.npy"
+
+
+def has_space_projection(kind: str, space: str, tag: str, method: str) -> bool:
+    return _space_projection_file(kind, space, tag, method).is_file()
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def space_projection(kind: str, space: str, tag: str, method: str, device: str) -> np.ndarray:
+    """The 2-D projection of the whole-space embedding, from disk or computed once and stored."""
+    path = _space_projection_file(kind, space, tag, method)
+    x = space_embedding(kind, space, tag, device)
+    if path.exists():
+        found = np.load(path)
+        if len(found) == len(x):
+            return found
+    xy = vae_projection.project(x, method).astype(np.float32)
+    _save_npy(path, xy)
+    return xy
+
+
+def space_scores_file(saved: store.SavedModel) -> Path:
+    """The disk copy of a saved predictor's scores of its whole space (named by the file's
+    path, size and modification time: a retrained model never reads old scores)."""
+    stat = saved.path.stat()
+    digest = hashlib.md5(f"{saved.path}:{stat.st_size}:{stat.st_mtime_ns}".encode()).hexdigest()[:10]
+    return cache_dir("app", "space-scores") / f"{saved.path.stem}_{digest}.npy"
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _space_scores(path: str, file: str, device: str) -> np.ndarray:
+    from archpred.predictors.scoring import score_space
+
+    if Path(file).is_file():
+        found = np.load(file)
+        model_space = store.read_header(Path(path))
+        if model_space is not None and len(found) == len(space_arrays(model_space[1])):
+            return found
+    model = predictor(path, device)
+    values = score_space(model, arrays=space_arrays(model.space_.name)).predictions.astype(np.float32)
+    _save_npy(Path(file), values)
+    return values
+
+
+def has_space_scores(saved: store.SavedModel) -> bool:
+    return space_scores_file(saved).is_file()
+
+
+def space_scores(saved: store.SavedModel, device: str) -> np.ndarray:
+    """A saved predictor's estimate for every cell of its space (``score_space``), from disk or
+    computed once and stored; rows in ``space_arrays`` order."""
+    return _space_scores(str(saved.path), str(space_scores_file(saved)), device)
+
+
 # -- networks of cells -------------------------------------------------------------------------
 @st.cache_data(show_spinner=False, max_entries=256)
 def network_counts(space_name: str, arch_json: str) -> tuple[int, int]:

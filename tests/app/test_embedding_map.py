@@ -122,3 +122,71 @@ def test_no_model_is_an_inline_error(monkeypatch, tmp_path):
     at = AppTest.from_file(PAGE, default_timeout=60).run()
     assert not at.exception
     assert any("No trained" in e.value for e in at.error)
+
+
+# -- the whole NB-101 space ------------------------------------------------------------------
+@pytest.fixture
+def small_nb101_space(monkeypatch: pytest.MonkeyPatch, tmp_path, nb101_data):
+    """ "Every NB-101 cell" is 300 cells here (half of them in the benchmark table): the view
+    embeds, projects and scores them for real, in seconds."""
+    from archpred.app import space_view
+    from archpred.spaces import get_space
+    from tests.conftest import write_nb101_enumeration
+
+    if not (ASSETS_DIR / "vae" / "arch2vec_nb101.pt").exists():
+        pytest.skip("no shipped arch2vec model for nb101")
+    monkeypatch.setenv("ARCHPRED_CACHE_DIR", str(tmp_path))
+    bench = cache.benchmark("nb101")
+    rng = np.random.default_rng(0)
+    table = set(bench.keys)
+    space = get_space("nb101")
+    extra = []
+    while len(extra) < 150:
+        cell = space.sample(rng)
+        if space.hash(cell) not in table and cell not in extra:
+            extra.append(cell)
+    write_nb101_enumeration(tmp_path, [*bench.archs[:150], *extra])
+    for fn in (cache.space_arrays, cache.space_embedding, cache.space_projection, cache._space_scores):
+        fn.clear()
+    monkeypatch.setattr(space_view, "SHOWN", (300, 100))
+    yield tmp_path
+    for fn in (cache.space_arrays, cache.space_embedding, cache.space_projection, cache._space_scores):
+        fn.clear()
+
+
+def whole_space_map() -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=300)
+    at.session_state["embed_kind"] = "arch2vec"
+    at.session_state["embed_scope"] = "the whole NB-101 space (423,624 cells)"
+    return at.run()
+
+
+def test_the_whole_space_is_embedded_on_request_then_drawn_and_coloured(small_nb101_space):
+    at = whole_space_map()
+    assert not at.exception and not at.error
+    assert any("not computed yet" in i.value for i in at.info)  # nothing is computed unasked
+    at.button(key="space_embed_start").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert any("Ringed: the 150 cells of the table" in c.value for c in at.caption)
+    assert any("predicted accuracy" in c.value for c in at.caption)
+    again = whole_space_map()  # a new session reads the embedding, projection and scores from disk
+    assert not again.exception and not again.error and not again.info
+    assert any("from the disk cache" in c.value for c in again.caption)
+
+
+def test_a_whole_space_point_opens_in_the_cell_editor(small_nb101_space, monkeypatch):
+    from archpred.app import space_view
+
+    monkeypatch.setattr(space_view, "selected_rows", lambda event: [200])  # a cell outside the table
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
+    at.session_state["embed_kind"] = "arch2vec"
+    at.session_state["embed_scope"] = "the whole NB-101 space (423,624 cells)"
+    at.run()
+    at.switch_page("pages/embedding_map.py").run()
+    at.button(key="space_embed_start").click().run()
+    assert not at.exception and not at.error
+    assert [m.value for m in at.metric][0] == "not in the table"
+    at.button(key="space_open").click().run()
+    assert [t.value for t in at.title] == ["Cell editor"]
+    cell = cache.space_arrays("nb101").archs([200])[0]
+    assert at.session_state[state.CELLS_KEY]["nb101"] == cell.to_dict()

@@ -9,6 +9,7 @@ import torch
 from archpred.errors import InvalidOption, NotFittedError
 from archpred.predictors import make_predictor, score_space
 from archpred.spaces import get_space
+from tests.conftest import write_nb101_enumeration
 
 torch.set_num_threads(1)
 
@@ -19,20 +20,6 @@ TINY = {
     "mlp": {"hidden": (16,), "epochs": 2, "batch_size": 16},
     "random-forest": {"n_estimators": 5},
 }
-CODE = {"input": -1, "output": -2, **{op: i for i, op in enumerate(NB101.ops)}}
-
-
-def _fake_enumeration(folder, cells) -> None:
-    """An enumeration cache in ``nb101_enumerate``'s own layout: vertices first, padding last."""
-    adjacency = np.zeros((len(cells), 7, 7), dtype=np.int8)
-    codes = np.full((len(cells), 7), -3, dtype=np.int8)
-    for i, cell in enumerate(cells):
-        v = cell.num_vertices
-        adjacency[i, :v, :v] = cell.matrix
-        codes[i, :v] = [CODE[op] for op in cell.ops]
-    hashes = np.array([NB101.hash(c) for c in cells], dtype="U32")
-    folder.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(folder / "nb101_all_cells.npz", adjacency=adjacency, codes=codes, hashes=hashes)
 
 
 def _cells_of_every_size(rng: np.random.Generator) -> list:
@@ -48,7 +35,7 @@ def _cells_of_every_size(rng: np.random.Generator) -> list:
 def test_nb101_arrays_equal_padding_each_cell(tmp_path, monkeypatch, rng) -> None:
     monkeypatch.setenv("ARCHPRED_CACHE_DIR", str(tmp_path))
     cells = _cells_of_every_size(rng)
-    _fake_enumeration(tmp_path / "nb101", cells)
+    write_nb101_enumeration(tmp_path, cells)
     arrays = NB101.arrays(progress=False)
     assert len(arrays) == len(cells) and arrays.space == "nb101"
     for i, cell in enumerate(cells):
