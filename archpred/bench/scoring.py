@@ -41,6 +41,8 @@ class ScoringBenchConfig:
     fit_cells: int = 200
     fit_epochs: int = 2
     batch_size: int = 32_768
+    vaes: tuple[str, ...] = ("arch2vec", "svge")  # whole-space embeddings timed (shipped models)
+    projections: tuple[str, ...] = ("PCA",)  # of those embeddings (UMAP of NB-101: minutes)
     device: str = "auto"
     out: Path = Path("reports/scoring.json")
     command: str = ""
@@ -75,6 +77,7 @@ def run_scoring(config: ScoringBenchConfig, log: Any = print) -> dict[str, Any]:
             log(
                 f"  {name}: {row['seconds']:.2f} s, {row['cells_per_second']:,.0f} cells/s, {row['gflops']:.1f} GFLOP/s"
             )
+        report.setdefault("maps", []).extend(_map_rows(space, config, device, log))
     report["matmul_gflops_after"] = matmul_gflops(device)  # the machine may have changed speed meanwhile
     atomic_write_text(config.out, json.dumps(report, indent=2))
     render_report(report, config.out.with_suffix(".md"))
@@ -104,6 +107,36 @@ def _score_one(space: str, name: str, arrays: Any, config: ScoringBenchConfig, d
         "aim_seconds": AIMS.get((space, name)),
         "finite": bool(np.isfinite(scores.predictions).all()),
     }
+
+
+def _map_rows(space: str, config: ScoringBenchConfig, device: Any, log: Any) -> list[dict[str, Any]]:
+    """The whole-space map's work: each VAE's embedding of every cell, then its projections."""
+    import tempfile
+
+    from archpred.vae.model import default_paths, load_vae
+    from archpred.vae.projection import project
+    from archpred.vae.space_map import embed_space
+
+    rows = []
+    for kind in config.vaes:
+        if not any(p.exists() for p in default_paths(kind, space)):
+            continue
+        vae = load_vae(kind, space, device=str(device))
+        with tempfile.TemporaryDirectory(prefix="archpred-bench-embed-") as folder:
+            started = time.perf_counter()
+            x = embed_space(vae, folder)
+            seconds = time.perf_counter() - started
+        rows.append({"space": space, "what": f"{kind} embedding", "cells": len(x), "seconds": seconds})
+        log(f"  {kind} embedding of {len(x):,} cells: {seconds:.1f} s")
+        for method in config.projections:
+            started = time.perf_counter()
+            project(x, method)
+            seconds = time.perf_counter() - started
+            rows.append(
+                {"space": space, "what": f"{method} of the {kind} embedding", "cells": len(x), "seconds": seconds}
+            )
+            log(f"  {method}: {seconds:.1f} s")
+    return rows
 
 
 def _flops_per_cell(model: Any, arrays: Any, cells: int = 1024) -> float:
@@ -142,6 +175,18 @@ def render_report(report: dict[str, Any], path: Path) -> Path:
             f"| {r['space']} | {r['predictor']} | {r['cells']:,} | {r['arrays_seconds']:.2f} | {r['seconds']:.2f} | "
             f"{r['cells_per_second']:,.0f} | {r['flops_per_cell'] / 1e6:.2f} | {r['gflops']:.1f} | {frac} | {aim} |"
         )
+    if report.get("maps"):
+        lines += [
+            "",
+            "## The whole-space map's work (Embedding map, whole space)",
+            "",
+            "| space | what | cells | seconds | cells/s |",
+            "|---|---|---|---|---|",
+        ]
+        for r in report["maps"]:
+            lines.append(
+                f"| {r['space']} | {r['what']} | {r['cells']:,} | {r['seconds']:.1f} | {r['cells'] / r['seconds']:,.0f} |"
+            )
     path = Path(path)
     atomic_write_text(path, "\n".join(lines) + "\n")
     return path

@@ -441,6 +441,8 @@ def _add_scoring(bsub: argparse._SubParsersAction) -> None:
     p.add_argument("--fit-cells", type=positive_int, default=200, help="cells of the brief fit that sets the weights")
     p.add_argument("--fit-epochs", type=positive_int, default=2)
     p.add_argument("--batch-size", type=positive_int, default=32_768, help="cells per scoring batch")
+    p.add_argument("--vaes", default="arch2vec,svge", help="comma list of VAEs whose whole-space embedding is timed")
+    p.add_argument("--projections", default="PCA", help="comma list of projections of those embeddings (PCA, UMAP)")
     p.add_argument("--out", type=Path, default=Path("reports/scoring.json"))
     add_runtime(p)
     p.set_defaults(func=cmd_scoring)
@@ -450,11 +452,14 @@ def cmd_scoring(args: argparse.Namespace) -> int:
     from archpred.bench.scoring import ScoringBenchConfig, run_scoring
     from archpred.predictors import PREDICTORS
     from archpred.spaces import SPACES
+    from archpred.vae.projection import PROJECTIONS
 
     spaces, names = _split(args.spaces), _split(args.predictors)
-    for given, known, what in ((spaces, SPACES, "space"), (names, PREDICTORS, "predictor")):
+    checks = ((spaces, SPACES, "space"), (names, PREDICTORS, "predictor"))
+    checks += ((_split(args.vaes), VAE_KINDS, "VAE"), (_split(args.projections), PROJECTIONS, "projection"))
+    for given, known, what in checks:
         unknown = [g for g in given if g not in known]
-        if unknown or not given:
+        if unknown or (not given and what in ("space", "predictor")):
             raise ValueError(f"unknown {what} {', '.join(unknown) or '(none)'}; choose from {', '.join(known)}")
     config = ScoringBenchConfig(
         spaces=spaces,
@@ -462,6 +467,8 @@ def cmd_scoring(args: argparse.Namespace) -> int:
         fit_cells=args.fit_cells,
         fit_epochs=args.fit_epochs,
         batch_size=args.batch_size,
+        vaes=_split(args.vaes),
+        projections=_split(args.projections),
         device=args.device,
         out=args.out,
         command=command_line("bench scoring", args),
