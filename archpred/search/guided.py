@@ -45,6 +45,14 @@ def enumeration(space_name: str) -> tuple[list[Architecture], list[str]]:
     return archs, [space.key(a) for a in archs]
 
 
+@cache
+def space_arrays(space_name: str) -> tuple[Any, dict[str, int]]:
+    """Every cell of a space as padded arrays (``space.arrays()``) and each key's row, once per
+    process: what a predictor scores when it ranks the whole space."""
+    arrays = get_space(space_name).arrays(progress=False)
+    return arrays, {str(k): i for i, k in enumerate(arrays.keys)}
+
+
 def epochs_for(n: int, batch_size: int, train_steps: int, epochs: int | None) -> int:
     """Epochs that give about ``train_steps`` optimiser steps on ``n`` examples (``epochs`` wins
     when set): a refit costs about the same at 20 and at 300 told cells, and small data sets

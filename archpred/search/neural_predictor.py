@@ -11,7 +11,9 @@ best-so-far at any query count is meaningful and the budget decides the number o
 
 Defaults for budgets of 50-300 queries on NB-201: N = 20 random cells, then K = 10 per round
 (the paper's N = 172 would spend most of a 100-query budget at random). The pool is every
-unseen NB-201 cell, the unseen table cells on NB-101-20k, else ``pool_size`` random cells.
+unseen NB-201 cell, the unseen table cells on NB-101-20k, every unseen NB-101 cell (all
+423,624, scored from the space's arrays by ``score_space`` in a few seconds) with an oracle that
+is not the table, else ``pool_size`` random cells.
 
 The predictor is kept small and short so a refit takes seconds on a CPU (a round at 300 told
 cells, refit and all 15,325 unseen NB-201 cells ranked: 5.4 s on one thread of a busy 2-core
@@ -34,7 +36,7 @@ import numpy as np
 
 from archpred.errors import InvalidOption
 from archpred.search.base import Candidates
-from archpred.search.guided import Cell, GuidedSearcher, epochs_for, flag, fraction
+from archpred.search.guided import Cell, GuidedSearcher, epochs_for, flag, fraction, space_arrays
 from archpred.search.options import optional_positive_int, positive_int
 from archpred.spaces import Architecture, SearchSpace
 
@@ -60,6 +62,10 @@ class NeuralPredictorSearch(GuidedSearcher):
 
     name = "neural-predictor"
     predictor_name = "neural-predictor"
+    # Spaces whose every cell the predictor scores from arrays when no table restricts the pool
+    # (NB-101: 423,624 cells, too many to rank as objects). Soft-Pareto needs each cell's cost
+    # as well, so it keeps listed or random pools.
+    whole_spaces: tuple[str, ...] = ("nb101",)
 
     def __init__(
         self,
@@ -92,6 +98,8 @@ class NeuralPredictorSearch(GuidedSearcher):
 
     # -- one round --------------------------------------------------------------------------
     def _next_batch(self, round_: int) -> list[tuple[Architecture, str, dict[str, Any]]]:
+        if self.candidates is None and self.pool_size is None and self.space.name in self.whole_spaces:
+            return self._next_batch_of_the_space(round_)
         pool = self._pool()
         if not pool:
             return []
@@ -100,6 +108,22 @@ class NeuralPredictorSearch(GuidedSearcher):
         return [
             (pool[i][0], pool[i][1], {"phase": "predicted", "predicted": float(predicted[i]), "round": round_})
             for i in chosen
+        ]
+
+    def _next_batch_of_the_space(self, round_: int) -> list[tuple[Architecture, str, dict[str, Any]]]:
+        """The ``top_k`` unseen cells of the whole space by ``score_space`` of the refitted model."""
+        from archpred.predictors.scoring import score_space
+
+        arrays, row_of = space_arrays(self.space.name)
+        archs, y = self._training_data()
+        model = self._predictor(self._torch_seed(), len(y), y)
+        model.fit(archs, y)
+        predicted = score_space(model, arrays=arrays).predictions
+        predicted[[row_of[k] for k in self._seen if k in row_of]] = -np.inf
+        rows = [int(r) for r in np.argsort(-predicted, kind="stable")[: self.top_k] if np.isfinite(predicted[r])]
+        return [
+            (arch, str(arrays.keys[r]), {"phase": "predicted", "predicted": float(predicted[r]), "round": round_})
+            for r, arch in zip(rows, arrays.archs(rows))
         ]
 
     def _choose(self, pool: list[Cell], predicted: np.ndarray) -> list[int]:

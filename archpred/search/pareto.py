@@ -110,6 +110,7 @@ class SoftPareto(NeuralPredictorSearch):
     """
 
     name = "soft-pareto"
+    whole_spaces = ()  # each ranked cell needs its cost too: listed or random pools only
 
     def __init__(
         self,

@@ -259,3 +259,50 @@ def test_flops_are_refused_where_they_are_not_analytic():
     """NB-101 FLOPs need a forward pass per cell (~1 s): too slow for a pool of thousands."""
     with pytest.raises(InvalidOption, match="flops is counted exactly and fast only on"):
         make_searcher("soft-pareto", get_space("nb101"), np.random.default_rng(0), objective="flops")
+
+
+def test_neural_predictor_ranks_every_nb101_cell_when_no_table_restricts_it(tmp_path, monkeypatch):
+    """With an oracle that is not a table and no pool size, each round ranks the whole NB-101
+    space from its arrays (``score_space``): proposals are the unseen cells of highest prediction."""
+    from archpred.search import guided
+    from archpred.search.base import Evaluation
+    from tests.conftest import write_nb101_enumeration
+
+    space = get_space("nb101")
+    rng = np.random.default_rng(3)
+    cells = list({space.hash(c): c for c in (space.sample(rng) for _ in range(400))}.values())[:300]
+    monkeypatch.setenv("ARCHPRED_CACHE_DIR", str(tmp_path))
+    write_nb101_enumeration(tmp_path, cells)
+    guided.space_arrays.cache_clear()
+    scored = []
+    real = guided.space_arrays
+    searcher = make_searcher(
+        "neural-predictor",
+        space,
+        np.random.default_rng(0),
+        n_initial=5,
+        top_k=4,
+        train_steps=20,
+        predictor_options={"hidden": 8},
+    )
+    monkeypatch.setattr("archpred.search.neural_predictor.space_arrays", lambda name: scored.append(name) or real(name))
+
+    def accuracy(arch) -> float:  # a learnable stand-in for training: more 3x3 convolutions, better
+        return 0.8 + 0.02 * arch.ops.count("conv3x3-bn-relu")
+
+    told = []
+    for _ in range(13):
+        [arch] = searcher.ask()
+        key = space.key(arch)
+        told.append((key, searcher.info(arch)))
+        searcher.tell(Evaluation(arch, key, accuracy(arch), accuracy(arch), None, 0.0))
+    try:
+        keys = [k for k, _ in told]
+        assert len(set(keys)) == 13 and scored == ["nb101", "nb101"]  # two rounds, each the whole space
+        enumerated = {space.hash(c) for c in cells}
+        proposed = [(k, i) for k, i in told if i["phase"] == "predicted"]
+        assert len(proposed) == 8 and all(k in enumerated for k, _ in proposed)
+        first = [i["predicted"] for _, i in proposed[:4]]
+        assert first == sorted(first, reverse=True)
+    finally:
+        guided.space_arrays.cache_clear()
