@@ -217,7 +217,16 @@ def train_and_save(
                 bench, name, config, train_rows, test_rows, seed, device=device, callbacks=[tick]
             )
             bar.progress(1.0, text="done")
-            path = model.save(user_dir(create=True) / f"{file_name}.pt")
+            card = {
+                "benchmark": space,
+                "target": bench.target,
+                "train_size": len(train_rows),
+                "test_size": len(test_rows),
+                "seed": seed,
+                "command": "the app's Models page",
+                "held_out": {k: round(float(v), 5) for k, v in metrics.items()},
+            }
+            path = model.save(user_dir(create=True) / f"{file_name}.pt", card=card)
     except (ArchpredError, ValueError) as err:
         st.error(md_escape(str(err)))
         return

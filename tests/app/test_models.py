@@ -39,7 +39,9 @@ def test_train_tiny_random_forest_and_list_it():
     assert not at.error, [e.value for e in at.error]
     result = at.session_state["models_result"]
     assert result["y_pred"].shape == (200,) and "kendall_tau" in result["metrics"]
-    assert any(s.path.stem == "apptest-rf" for s in saved_models("nb201")), result["path"]
+    [saved] = [s for s in saved_models("nb201") if s.path.stem == "apptest-rf"]
+    assert saved.held_out_tau == round(result["metrics"]["kendall_tau"], 5)  # its model card
+    assert saved.card["train_size"] == 50 and saved.card["test_size"] == 200
     listed = [set(d.value["model"]) for d in at.dataframe if "model" in d.value]
     assert any("apptest-rf" in models for models in listed)  # the cached listing refreshed on save
     at.selectbox(key="models_eval_choice").select("apptest-rf").run()
