@@ -16,10 +16,11 @@ from archpred.app.text import fmt_number, md_escape
 from archpred.data import Benchmark, available_first, is_available
 from archpred.errors import ArchpredError, InvalidOption
 from archpred.metrics import evaluate
-from archpred.predictors import Predictor, make_predictor, predictor_class
+from archpred.predictors import RECOMMENDED, Predictor, make_predictor, predictor_class
 from archpred.predictors.store import SavedModel, user_dir
 
-TRAINABLE = ("gnn", "neural-predictor", "random-forest", "mlp", "lstm")
+# the recommended predictor first: the page's default
+TRAINABLE = (RECOMMENDED, *(n for n in ("gnn", "neural-predictor", "random-forest", "mlp", "lstm") if n != RECOMMENDED))
 # Every space with accuracy labels (a benchmark table); NB-201 first, as it installs from PyPI.
 SPACES = ("nb201", "nb101", "enas", "macro")
 JOB = "models"  # the jobs marker of a training run, reported on the next run if it was stopped
@@ -61,11 +62,20 @@ def config_fields(name: str) -> dict[str, Any]:
     return {f.name: f.default for f in dataclasses.fields(cls.Config)}
 
 
-def epochs_in_total(name: str, config: dict[str, Any]) -> int:
-    """Epoch callbacks one fit makes (for a progress bar)."""
+def epochs_in_total(name: str, config: dict[str, Any], train_size: int | None = None) -> int:
+    """Epoch callbacks one fit makes (for a progress bar): a step budget (``steps``) becomes
+    epochs by the training-set size, as the predictor does it."""
+    from archpred.predictors.torch_common import epochs_for_steps
+
     if name == "random-forest":
         return 1
-    epochs = int(config.get("epochs") or config_fields(name)["epochs"])
+    defaults = config_fields(name)
+    steps = int(config.get("steps", 0 if "epochs" in config else defaults.get("steps", 0)) or 0)
+    if steps and train_size:
+        batch = int(config.get("batch_size") or defaults["batch_size"])
+        epochs = epochs_for_steps(steps, train_size, batch)
+    else:
+        epochs = int(config.get("epochs") or defaults["epochs"])
     ensemble = int(config.get("ensemble", 1))
     stages = 2 if config.get("threshold") is not None else 1
     return max(1, epochs * ensemble * stages)
@@ -160,8 +170,21 @@ def options(name: str) -> dict[str, Any]:
     config: dict[str, Any] = {}
     with st.expander("Options", expanded=True):
         o1, o2, o3 = st.columns(3)
+        if defaults.get("steps"):  # the default budget: optimiser steps, whatever the training-set size
+            config["steps"] = int(
+                o1.number_input(
+                    "Optimiser steps",
+                    1,
+                    100_000,
+                    int(defaults["steps"]),
+                    step=100,
+                    key="models_steps",
+                    help="Training length in optimiser steps: a larger training set is not trained on fewer updates.",
+                )
+            )
         if "epochs" in defaults:
-            config["epochs"] = int(o1.number_input("Epochs", 1, 1000, int(defaults["epochs"]), key="models_epochs"))
+            if not defaults.get("steps"):
+                config["epochs"] = int(o1.number_input("Epochs", 1, 1000, int(defaults["epochs"]), key="models_epochs"))
             config["loss"] = o2.selectbox("Loss", ["mse", "mse+rank", "rank"], key="models_loss")
             config["ensemble"] = int(o3.number_input("Ensemble size", 1, 10, 1, key="models_ensemble"))
         else:
@@ -210,7 +233,7 @@ def train_and_save(
             raise InvalidOption(f"a saved model is already named {file_name}: tick 'Replace it' or choose another name")
         train_size, test_size = sizes
         train_rows, test_rows = bench.random_split(train_size, test_size, seed)
-        total = epochs_in_total(name, config)
+        total = epochs_in_total(name, config, train_size)
         with jobs.running(JOB, f"Training {md_escape(file_name)}", total) as job:
             bar, tick = _progress(job)
             model, y_true, y_pred, metrics = train_and_score(

@@ -13,6 +13,9 @@ from archpred.errors import InvalidOption
 from archpred.predictors.base import Predictor, PredictorConfig
 
 PREDICTORS = ("gnn", "neural-predictor", "random-forest", "mlp", "lstm", "svge", "arch2vec")
+# The one predictor to use when nothing says otherwise: the best of the cross-validated defaults
+# (``bench predictors --protocols select``, reports/predictors.md). The app and searches use it.
+RECOMMENDED = "gnn"
 
 
 def predictor_class(name: str) -> type[Predictor]:
@@ -54,6 +57,7 @@ def load_predictor(path: str, device: str = "auto") -> Predictor:
 
 __all__ = [
     "PREDICTORS",
+    "RECOMMENDED",
     "Predictor",
     "PredictorConfig",
     "load_predictor",

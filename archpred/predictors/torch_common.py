@@ -38,7 +38,8 @@ class TorchConfig(PredictorConfig):
     ensemble: int = 1  # models trained with seeds seed, seed+1, ...; predictions averaged
     # Training length that does not shrink as the training set grows: with ``steps`` > 0 every
     # fit takes at least that many optimiser steps (epochs = steps / batches per epoch), so a
-    # larger set is never trained on fewer updates; ``epochs`` then goes unused.
+    # larger set is never trained on fewer updates; ``epochs`` then goes unused. A predictor
+    # given ``epochs`` and no ``steps`` trains for those epochs (``steps`` becomes 0).
     steps: int = 0
     # Early stopping on a held-out slice of the *training* cells (this fraction, drawn with the
     # member's seed; the predictor never sees any other cell): training stops after ``patience``
@@ -230,6 +231,8 @@ class TorchPredictor(Predictor):
         callbacks: Iterable[Callback | Callable] = (),
         **config: Any,
     ) -> None:
+        if "epochs" in config and "steps" not in config:
+            config["steps"] = 0  # asked for a number of epochs: that, not the default step budget
         super().__init__(seed=seed, device=device, progress=progress, **config)
         self.callbacks = [c if isinstance(c, Callback) else FunctionCallback(c) for c in callbacks]
 

@@ -363,7 +363,8 @@ class PredictorOracle(_WholeSpace):
         dataset: a label only (a predictor file does not record what it learnt).
         rng: unused by predictions (they are deterministic); kept for the common surface.
         model: a saved predictor by name, shipped (``assets/predictors``, e.g. ``nb201-gnn``) or
-            the user's (``$ARCHPRED_CACHE_DIR/predictors``); default ``{space}-gnn``.
+            the user's (``$ARCHPRED_CACHE_DIR/predictors``); default ``{space}-{RECOMMENDED}``
+            (``archpred.predictors.RECOMMENDED``).
         path: a predictor file instead of ``model``.
         device: where the predictor runs.
     """
@@ -418,6 +419,7 @@ def _space(name: str) -> SearchSpace:
 
 def _predictor_file(space: str, model: str | None, path: str | None) -> tuple[Path, str]:
     """The file of a saved predictor for ``space`` and its predictor name, checked."""
+    from archpred.predictors import RECOMMENDED
     from archpred.predictors.store import read_header, saved_models
 
     if model is not None and path is not None:
@@ -427,7 +429,7 @@ def _predictor_file(space: str, model: str | None, path: str | None) -> tuple[Pa
         if not file.is_file():
             raise InvalidOption(f"no predictor file {file}")
     else:
-        name = f"{space}-gnn" if model is None else str(model)
+        name = f"{space}-{RECOMMENDED}" if model is None else str(model)
         saved = saved_models(space)
         found = [m.path for m in sorted(saved, key=lambda m: not m.shipped) if m.path.stem == name]
         if not found:

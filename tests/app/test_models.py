@@ -55,7 +55,7 @@ def test_train_tiny_mlp_with_progress():
     at.selectbox(key="models_name").select("mlp").run()
     at.number_input(key="models_train_size").set_value(40)
     at.number_input(key="models_test_size").set_value(100)
-    at.number_input(key="models_epochs").set_value(2)
+    at.number_input(key="models_steps").set_value(10)  # the default budget is in optimiser steps
     at.text_input(key="models_save_name").input("apptest-mlp").run()
     at.button(key="models_train").click().run()
     assert not at.exception and not at.error
@@ -278,7 +278,7 @@ def test_stop_in_the_app_then_the_next_run_says_so(monkeypatch):
 
     monkeypatch.setattr(models_page, "train_and_score", stopping_fit)
     at = page()
-    at.selectbox(key="models_name").select("mlp").run()
+    at.selectbox(key="models_name").select("lstm").run()  # a predictor trained by epochs
     at.number_input(key="models_epochs").set_value(20)
     at.text_input(key="models_save_name").input("apptest-stopped").run()
     at.button(key="models_train").click().run()

@@ -159,3 +159,34 @@ def test_select_winner_is_the_best_mean_over_spaces(tmp_path):
     assert "| gnn-d64-steps-es | 0.680 | 0.660 | 0.670 | **yes** |" in md and "predictors_curves.png" in md
     png = plot_learning_curves(res, tmp_path / "curves.png")
     assert png.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_each_predictors_default_is_the_configuration_its_cross_validation_chose():
+    """``make_predictor(name)`` is the candidate the committed report's ``select`` protocol chose."""
+    import dataclasses
+
+    from archpred.bench.predictor_protocols import VARIANTS
+    from archpred.bench.predictor_report import select_winners
+    from archpred.predictors import predictor_class
+    from tests.conftest import ROOT
+
+    report = json.loads((ROOT / "reports" / "predictors.json").read_text())
+    winners = select_winners(report["results"])
+    assert set(winners) == {"gnn", "neural-predictor", "mlp"}
+    for predictor, variant in winners.items():
+        name, config = VARIANTS[variant]
+        defaults = {f.name: f.default for f in dataclasses.fields(predictor_class(name).Config)}
+        assert name == predictor and {k: defaults[k] for k in config} == config, (variant, defaults)
+
+
+def test_the_recommended_predictor_is_the_best_cross_validated_default():
+    import numpy as np
+
+    from archpred.bench.predictor_report import select_scores, select_winners
+    from archpred.predictors import RECOMMENDED
+    from tests.conftest import ROOT
+
+    res = json.loads((ROOT / "reports" / "predictors.json").read_text())["results"]
+    scores = select_scores(res)
+    means = {p: np.mean(list(scores[v].values())) for p, v in select_winners(res).items()}
+    assert max(means, key=means.get) == RECOMMENDED, means

@@ -119,3 +119,9 @@ def test_early_stopping_restores_the_weights_of_its_best_epoch() -> None:
 def test_budget_options_are_checked(field, value, match) -> None:
     with pytest.raises(InvalidOption, match=match):
         make_predictor("gnn", **{field: value})
+
+
+def test_asking_for_epochs_trains_for_epochs_not_the_default_steps() -> None:
+    assert make_predictor("gnn").config.steps > 0  # the chosen default budget is in steps
+    assert make_predictor("gnn", epochs=3).config.steps == 0
+    assert make_predictor("gnn", epochs=3, steps=10).config.steps == 10
