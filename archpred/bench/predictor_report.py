@@ -148,6 +148,7 @@ def render_markdown(report: dict[str, Any]) -> str:
     lines += _select_section(res)
     for space in ("nb201", "nb101"):
         lines += _sizes_section(res, space)
+        lines += _pinat_protocol_section(res, space)
     lines += _tricks_section(res)
     lines += _speed_section(res, meta)
     lines += _reading(meta)
@@ -538,3 +539,35 @@ def plot_learning_curves(res: dict[str, dict], path: Any, variants: tuple[str, .
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
+
+
+def _pinat_protocol_section(res: dict[str, dict], space: str) -> list[str]:
+    """The same fits scored as PINAT scores NB-201: every cell, training cells included,
+    against CIFAR-10 test accuracy (``Fit.also_all``)."""
+    sizes = _group(res, f"sizes/{space}/")
+    rows = {}
+    for key, records in sizes.items():
+        alls = [r["all_cells"] for r in records if "all_cells" in r]
+        if alls:
+            rows.setdefault(key.split("/")[3], {})[int(key.split("/")[2])] = alls
+    if not rows:
+        return []
+    ns = SIZES[space]
+    metric = next(iter(next(iter(rows.values())).values()))[0]["metric"]
+    lines = [
+        f"## Kendall tau, PINAT's protocol: {space.upper()}",
+        "",
+        f"The same fits, scored as PINAT scores them: trained on validation accuracy, Kendall tau against "
+        f"`{metric}` over every cell of the table, training cells included (the table above: validation "
+        "accuracy of the other cells). Mean ± std over seeds.",
+        "",
+        "| predictor | " + " | ".join(str(n) for n in ns) + " |",
+        "| --- |" + " --- |" * len(ns),
+    ]
+    for v, by_n in rows.items():
+        lines.append(
+            f"| {NAMES.get(v, v)} | " + " | ".join(_ms(by_n[n], "kendall_tau") if n in by_n else "-" for n in ns) + " |"
+        )
+    pinat = PAPER["sizes_tau"][space]["PINAT"]
+    lines.append("| *PINAT* | " + " | ".join(f"*{x:.3f}*" for x in pinat) + " |")
+    return [*lines, ""]

@@ -166,7 +166,11 @@ class _Harness:
     def fit_eval(self, fit: Fit) -> dict[str, Any]:
         """Fit one variant and score it, unless the report holds it already."""
         cached = self.report["results"].get(fit.key)
-        if cached is not None and (fit.report_above is None or "mse_above_threshold" in cached):
+        if (
+            cached is not None
+            and (fit.report_above is None or "mse_above_threshold" in cached)
+            and (fit.also_all is None or "all_cells" in cached)
+        ):
             return cached
         record = self._fit(fit)
         self.report["results"][fit.key] = record
@@ -213,6 +217,18 @@ class _Harness:
             "predict_per_s": len(fit.test) / predict_s,
             **evaluate(y, pred, ["rmse", "mse", "mae", "kendall_tau", "spearman", "pearson"]),
         }
+        if fit.also_all is not None and fit.also_all in bench.metrics:
+            y_all = np.asarray(bench.metrics[fit.also_all], dtype=np.float64)
+            y_all = y_all / 100.0 if np.nanmax(y_all) > 1.5 else y_all
+            pred_all = np.empty(len(bench))
+            pred_all[fit.test] = pred
+            pred_all[fit.train] = model.predict([bench.archs[i] for i in fit.train])
+            ok = np.isfinite(y_all)
+            record["all_cells"] = {
+                "metric": fit.also_all,
+                "n": int(ok.sum()),
+                **evaluate(y_all[ok], pred_all[ok], ["kendall_tau", "spearman"]),
+            }
         above = config.get("threshold") or fit.report_above
         if above is not None:
             top = y >= above

@@ -190,3 +190,15 @@ def test_the_recommended_predictor_is_the_best_cross_validated_default():
     scores = select_scores(res)
     means = {p: np.mean(list(scores[v].values())) for p, v in select_winners(res).items()}
     assert max(means, key=means.get) == RECOMMENDED, means
+
+
+def test_nb201_size_sweep_also_scores_pinats_protocol(tmp_path):
+    out = tmp_path / "report"
+    args = ["bench", "predictors", "--out", str(out), "--protocols", "sizes", "--spaces", "nb201", "--seeds", "1"]
+    assert main([*args, "--predictors", "random-forest-onehot", "--profile", "smoke"]) == 0
+    report = json.loads(out.with_suffix(".json").read_text())
+    record = report["results"]["sizes/nb201/78/random-forest-onehot/s0"]
+    assert record["n_test"] == 15_625 - 78
+    assert record["all_cells"]["n"] == 15_625 and record["all_cells"]["metric"] == "test_acc_cifar10"
+    assert -1 <= record["all_cells"]["kendall_tau"] <= 1
+    assert "Kendall tau, PINAT's protocol: NB201" in out.with_suffix(".md").read_text()
