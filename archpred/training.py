@@ -322,6 +322,8 @@ def fit_regressor(
     callbacks: Iterable[Callback] = (),
     desc: str = "training",
     validate: Callable[[], dict[str, float]] | None = None,
+    checkpoint: str | Path | None = None,
+    recipe: dict[str, Any] | None = None,
 ) -> list[dict[str, float]]:
     """Fit ``forward(module, rows of feats) -> target`` with Adam; everything else is ``fit_loop``.
 
@@ -330,6 +332,8 @@ def fit_regressor(
         param_groups: Adam parameter groups with their own ``lr`` (default: all parameters, ``lr``).
         cosine: anneal the learning rate to 0 over ``epochs`` (``CosineLR``).
         validate: ``fit_loop``'s: called after every epoch in eval mode, its dict logged.
+        checkpoint, recipe: ``fit_loop``'s: a fit interrupted at any moment resumes after its
+            last finished epoch (the dropout stream restarts, so not bit for bit).
 
     Batches come from ``batches(n, batch_size, seed, epoch)``. Build ``module`` and call this
     inside one ``seeded(seed)`` block: dropout then continues the stream that initialised the
@@ -356,4 +360,6 @@ def fit_regressor(
             progress=progress,
             desc=desc,
             validate=validate,
+            checkpoint=checkpoint,
+            recipe=recipe,
         )

@@ -79,6 +79,9 @@ VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
         {"batch_size": 32, "steps": 5_000, "early_stopping": 0.1, "patience": 30},
     ),
     "mlp-steps": ("mlp", {"batch_size": 32, "steps": 4_000}),
+    # Seed 000's own recipe (Lukasik et al. 2020, sec. 6: d_n 250, lr 1e-5, 100 epochs; batch
+    # not given). Long: each fit checkpoints every epoch and resumes ("_resumable").
+    "gnn-paper-recipe": ("gnn", {"d_node": 250, "lr": 1e-5, "epochs": 100, "batch_size": 128, "_resumable": True}),
     "mlp-steps-es": ("mlp", {"batch_size": 32, "steps": 8_000, "early_stopping": 0.1, "patience": 30}),
 }
 # The candidates ``select`` cross-validates, by predictor (the winner is that predictor's default).

@@ -16,6 +16,8 @@ import dataclasses
 import json
 import os
 import platform
+import re
+import shutil
 import sys
 import time
 from collections.abc import Iterator
@@ -28,6 +30,7 @@ from archpred.bench import predictor_protocols as protocols
 from archpred.bench.predictor_protocols import BASE, PROFILES, PROTOCOLS, SIZES, TRICKS, VARIANTS, Fit, epochs_for
 from archpred.bench.predictor_report import render_markdown
 from archpred.errors import InvalidOption
+from archpred.paths import cache_dir
 
 
 @dataclasses.dataclass(frozen=True)
@@ -90,6 +93,11 @@ def render_report(out: str | Path) -> Path:
     if select_winners(report.get("results", {})):
         plot_learning_curves(report["results"], Path(out).parent / CURVES)
     return atomic_write_text(Path(out).with_suffix(".md"), render_markdown(report))
+
+
+def fit_folder(fit: Fit) -> Path:
+    """Where a resumable fit keeps its networks' checkpoints until it is recorded."""
+    return cache_dir("bench", "predictor-fits", re.sub(r"[^A-Za-z0-9_.-]+", "_", fit.key))
 
 
 def _fits(config: PredictorsBenchConfig, load: protocols.Loader) -> Iterator[Fit]:
@@ -175,6 +183,8 @@ class _Harness:
         record = self._fit(fit)
         self.report["results"][fit.key] = record
         self.save()
+        if record.get("resumable"):  # recorded: its checkpoints are no longer needed
+            shutil.rmtree(fit_folder(fit), ignore_errors=True)
         print(
             f"{fit.key}: tau {record['kendall_tau']:.3f} rmse {record['rmse']:.4f} fit {record['fit_s']:.1f}s",
             file=sys.stderr,
@@ -190,6 +200,7 @@ class _Harness:
         name, config = VARIANTS[fit.variant]
         config = dict(config)
         visits = config.pop("_visits", None)
+        resumable = config.pop("_resumable", False)
         # a variant with its own step budget keeps it (the quick profile's epochs shrink with N)
         budget = (
             {}
@@ -197,10 +208,15 @@ class _Harness:
             else epochs_for(name, len(fit.train), self.config.profile, visits)
         )
         config = {**budget, **config, **(fit.extra or {})}
-        model = make_predictor(name, seed=fit.seed, device=self.config.device, progress=self.config.progress, **config)
+        # a long fit checkpoints every epoch under the cache and resumes there after a kill
+        folder = fit_folder(fit) if resumable else None
+        extra = {"checkpoint_dir": folder} if folder is not None else {}
+        model = make_predictor(
+            name, seed=fit.seed, device=self.config.device, progress=self.config.progress, **config, **extra
+        )
         start = time.perf_counter()
         model.fit([bench.archs[i] for i in fit.train], bench.accuracy[fit.train])
-        fit_s = time.perf_counter() - start
+        fit_s = time.perf_counter() - start  # of this run only, when it resumed
         start = time.perf_counter()
         pred = model.predict([bench.archs[i] for i in fit.test])
         predict_s = time.perf_counter() - start
@@ -229,6 +245,8 @@ class _Harness:
                 "n": int(ok.sum()),
                 **evaluate(y_all[ok], pred_all[ok], ["kendall_tau", "spearman"]),
             }
+        if folder is not None:
+            record["resumable"] = True
         above = config.get("threshold") or fit.report_above
         if above is not None:
             top = y >= above

@@ -10,7 +10,9 @@ target scaling, ranking losses, prediction and save/load are done here once.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -215,6 +217,9 @@ class TorchPredictor(Predictor):
 
     Extra args: ``callbacks``: ``archpred.training.Callback`` objects (or plain functions
     ``fn(epoch, logs)``) called after every epoch of every network, e.g. a progress bar.
+    ``checkpoint_dir``: every network's training checkpoint goes there after each epoch, and a
+    fit started again with the same settings resumes each network where it stopped (long fits:
+    kill -9 loses at most one epoch). Not with early stopping (its best weights are not kept).
     """
 
     Config: Any = TorchConfig
@@ -229,12 +234,18 @@ class TorchPredictor(Predictor):
         device: str = "auto",
         progress: bool = False,
         callbacks: Iterable[Callback | Callable] = (),
+        checkpoint_dir: str | Path | None = None,
         **config: Any,
     ) -> None:
         if "epochs" in config and "steps" not in config:
             config["steps"] = 0  # asked for a number of epochs: that, not the default step budget
         super().__init__(seed=seed, device=device, progress=progress, **config)
         self.callbacks = [c if isinstance(c, Callback) else FunctionCallback(c) for c in callbacks]
+        if checkpoint_dir is not None and self.config.early_stopping:
+            raise InvalidOption(
+                "checkpoint_dir does not go with early_stopping (its best weights are not checkpointed)"
+            )
+        self.checkpoint_dir = None if checkpoint_dir is None else Path(checkpoint_dir)
 
     # -- to implement ----------------------------------------------------------------------------
     def _features(self, archs: list[Architecture]) -> dict[str, torch.Tensor]:
@@ -295,6 +306,11 @@ class TorchPredictor(Predictor):
 
                 fit = torch.from_numpy(fit_rows)
                 feats, target_t = {k: v[fit] for k, v in feats.items()}, target_t[fit]
+            checkpoint, recipe = None, None
+            if self.checkpoint_dir is not None:
+                name = re.sub(r"[^A-Za-z0-9_.-]+", "-", desc or f"{self.name} (seed {seed})").strip("-")
+                checkpoint = self.checkpoint_dir / f"{name}.ckpt"
+                recipe = {"config": dataclasses.asdict(c), "seed": seed, "rows": len(target_t), "lr": lr or c.lr}
             fit_regressor(
                 module,
                 forward,
@@ -311,6 +327,8 @@ class TorchPredictor(Predictor):
                 callbacks=callbacks,
                 desc=desc or f"{self.name} (seed {seed})",
                 validate=validate,
+                checkpoint=checkpoint,
+                recipe=recipe,
             )
             if held_rows is not None:
                 stopper.restore_best()

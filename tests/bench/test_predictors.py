@@ -202,3 +202,21 @@ def test_nb201_size_sweep_also_scores_pinats_protocol(tmp_path):
     assert record["all_cells"]["n"] == 15_625 and record["all_cells"]["metric"] == "test_acc_cifar10"
     assert -1 <= record["all_cells"]["kendall_tau"] <= 1
     assert "Kendall tau, PINAT's protocol: NB201" in out.with_suffix(".md").read_text()
+
+
+@pytest.mark.usefixtures("nb101_data")
+def test_a_resumable_variant_checkpoints_and_cleans_up(tmp_path, monkeypatch):
+    from archpred.bench import predictor_protocols, predictors
+
+    variant = ("mlp", {"hidden": [8], "epochs": 2, "batch_size": 256, "_resumable": True})
+    monkeypatch.setitem(predictor_protocols.VARIANTS, "tiny-resumable", variant)
+    folders = []
+    real = predictors.fit_folder
+    monkeypatch.setattr(predictors, "fit_folder", lambda fit: folders.append(real(fit)) or folders[-1])
+    out = tmp_path / "report"
+    assert (
+        main(["bench", "predictors", "--out", str(out), "--protocols", "split", "--predictors", "tiny-resumable"]) == 0
+    )
+    record = json.loads(out.with_suffix(".json").read_text())["results"]["split/nb101/tiny-resumable/s0"]
+    assert record["resumable"] and "_resumable" not in record["config"]
+    assert folders and not folders[0].exists()  # the checkpoints went once the record was saved

@@ -125,3 +125,31 @@ def test_asking_for_epochs_trains_for_epochs_not_the_default_steps() -> None:
     assert make_predictor("gnn").config.steps > 0  # the chosen default budget is in steps
     assert make_predictor("gnn", epochs=3).config.steps == 0
     assert make_predictor("gnn", epochs=3, steps=10).config.steps == 10
+
+
+def test_a_fit_killed_midway_resumes_from_its_checkpoints(tmp_path) -> None:
+    """Each network checkpoints every epoch; a fit interrupted in epoch 3 and started again with
+    the same settings trains only the epochs left and ends where an uninterrupted fit ends."""
+    archs, y = _data(40)
+    options = {**TINY["mlp"], "epochs": 8}
+    whole = make_predictor("mlp", seed=0, **options).fit(archs, y)
+
+    epochs_run = []
+
+    def kill_in_epoch_4(epoch, logs):
+        epochs_run.append(epoch)
+        if epoch == 3:
+            raise KeyboardInterrupt  # a kill at the end of epoch 3, before its checkpoint
+
+    with pytest.raises(KeyboardInterrupt):
+        make_predictor("mlp", seed=0, checkpoint_dir=tmp_path, callbacks=[kill_in_epoch_4], **options).fit(archs, y)
+    assert [p.suffix for p in tmp_path.iterdir()] == [".ckpt"]
+    epochs_run.clear()
+    resumed = make_predictor(
+        "mlp", seed=0, checkpoint_dir=tmp_path, callbacks=[lambda e, logs: epochs_run.append(e)], **options
+    )
+    resumed.fit(archs, y)
+    assert epochs_run == [3, 4, 5, 6, 7]  # epoch 3's checkpoint was never written: it runs again
+    np.testing.assert_allclose(resumed.predict(archs), whole.predict(archs), atol=1e-6)
+    with pytest.raises(InvalidOption, match="early_stopping"):
+        make_predictor("mlp", checkpoint_dir=tmp_path, early_stopping=0.1)
