@@ -66,4 +66,11 @@ def available_first(names: list[str] | tuple[str, ...] = BENCHMARKS) -> list[str
     return sorted(names, key=lambda n: not is_available(n))
 
 
-__all__ = ["BENCHMARKS", "Benchmark", "available_first", "is_available", "load_benchmark"]
+def load_io_dataset(path: Any = None) -> Any:
+    """The IO dataset of NB-101 networks trained here (``archpred.data.io_dataset``)."""
+    from archpred.data.io_dataset import load_io_dataset as load
+
+    return load(path)
+
+
+__all__ = ["BENCHMARKS", "Benchmark", "available_first", "is_available", "load_benchmark", "load_io_dataset"]

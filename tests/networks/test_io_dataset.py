@@ -1,0 +1,95 @@
+"""The IO dataset: a tiny end-to-end build of 4 networks, resumed after an interruption with no
+finished network lost, and loaded back."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from archpred.data.io_dataset import load_io_dataset
+from archpred.errors import DataNotFound, InvalidData, InvalidOption
+from archpred.networks import train as train_module
+from archpred.networks.io_dataset import IOBuildConfig, build_io_dataset
+from archpred.networks.train import TrainConfig
+
+torch.set_num_threads(1)
+TINY = IOBuildConfig(
+    n_train=3,
+    n_val=1,
+    seed=0,
+    train=TrainConfig(epochs=1, batch_size=128, device="cpu"),
+    network={"width": 4},
+    workers=1,
+)
+
+
+def test_a_tiny_build_resumes_after_an_interruption_and_loads(tmp_path, monkeypatch):
+    real, calls = train_module._train_one, []
+
+    def dies_on_the_third(job):
+        calls.append(job["key"])
+        if len(calls) == 3:
+            raise KeyboardInterrupt  # a kill while the third network trains
+        return real(job)
+
+    monkeypatch.setattr(train_module, "_train_one", dies_on_the_third)
+    with pytest.raises(KeyboardInterrupt):
+        build_io_dataset(tmp_path, TINY, progress=False)
+    assert len((tmp_path / "runs.jsonl").read_text().splitlines()) == 2  # two networks finished and kept
+    with pytest.raises(DataNotFound, match="unfinished"):
+        load_io_dataset(tmp_path)
+    calls.clear()
+    monkeypatch.setattr(train_module, "_train_one", lambda job: calls.append(job["key"]) or real(job))
+    build_io_dataset(tmp_path, TINY, progress=False)
+    assert len(calls) == 2  # only the two not finished before
+
+    data = load_io_dataset(tmp_path)
+    assert len(data) == 4 and [n.split for n in data.networks] == ["train", "train", "train", "val"]
+    assert len(data.split("train")) == 3 and len({n.hash for n in data.networks}) == 4
+    for net in data.networks:
+        assert net.features.shape == (359, 10) and net.labels.shape == (359,)
+        assert 0 <= net.accuracy <= 1 and net.params > 0 and net.train_seconds > 0
+        assert net.cell.space == "nb101"
+    assert len(data.seen_images) + len(data.unseen_images) == 359
+    assert not set(data.seen_images) & set(data.unseen_images)
+    with pytest.raises(InvalidOption, match="other settings"):
+        build_io_dataset(tmp_path, IOBuildConfig(**{**TINY.__dict__, "seed": 1}), progress=False)
+
+
+def test_bad_io_datasets_are_one_line_errors(tmp_path):
+    with pytest.raises(DataNotFound, match="no IO dataset"):
+        load_io_dataset(tmp_path / "nowhere")
+    (tmp_path / "manifest.json").write_text("{not json")
+    with pytest.raises(InvalidData, match="not a readable manifest"):
+        load_io_dataset(tmp_path)
+    (tmp_path / "manifest.json").write_text(json.dumps({"format": "archpred-io-dataset", "version": 9}))
+    with pytest.raises(InvalidData, match="version 9"):
+        load_io_dataset(tmp_path)
+    entry = {"hash": "h", "cell": {}, "split": "train", "accuracy": 1, "train_seconds": 1, "params": 1}
+    manifest = {"format": "archpred-io-dataset", "version": 1, "images": {"seen": [], "unseen": []}}
+    (tmp_path / "manifest.json").write_text(
+        json.dumps({**manifest, "networks": [{**entry, "file": "../../etc/x.npz"}]})
+    )
+    with pytest.raises(InvalidData, match="outside the dataset folder"):
+        load_io_dataset(tmp_path)
+    np.savez(tmp_path / "f.npz", other=np.zeros(2))
+    (tmp_path / "manifest.json").write_text(json.dumps({**manifest, "networks": [{**entry, "file": "f.npz"}]}))
+    with pytest.raises(InvalidData, match="not a readable feature file"):
+        load_io_dataset(tmp_path)
+
+
+def test_io_build_command_builds_and_reports(tmp_path, capsys):
+    from archpred.cli import main
+    from archpred.data import load_io_dataset as load_from_data
+
+    argv = ["data", "io-build", "--out", str(tmp_path), "--train", "2", "--val", "1", "--epochs", "1"]
+    assert main([*argv, "--width", "4", "--workers", "1", "--device", "cpu"]) == 0
+    out = capsys.readouterr().out
+    assert "3 networks" in out and "h of training" in out
+    assert len(load_from_data(tmp_path)) == 3
+    with pytest.raises(SystemExit) as exit_info:  # argparse: one line, exit 2
+        main(["data", "io-build", "--out", str(tmp_path), "--train", "0"])
+    assert exit_info.value.code == 2
