@@ -287,30 +287,19 @@ class TorchPredictor(Predictor):
         (initialisation and dropout; batch order too) without touching the global RNG."""
         c = self.config
         forward, loss = forward or self._forward, loss or self._loss()
+        desc, lr = desc or f"{self.name} (seed {seed})", lr or c.lr
         target_t = torch.as_tensor(target, dtype=torch.float32)
         fit_rows, held_rows = early_stopping_split(len(target_t), c.early_stopping, seed)
-        epochs = epochs or c.epochs
-        if c.steps:
-            epochs = epochs_for_steps(c.steps, len(fit_rows), c.batch_size)
+        held = None
+        if held_rows is not None:  # the held-out slice goes to the device once; the rest is fitted
+            rows = torch.from_numpy(held_rows)
+            held = (select(feats, rows, self.torch_device), target_t[rows].to(self.torch_device))
+            rows = torch.from_numpy(fit_rows)
+            feats, target_t = {k: v[rows] for k, v in feats.items()}, target_t[rows]
+        epochs = epochs_for_steps(c.steps, len(target_t), c.batch_size) if c.steps else (epochs or c.epochs)
         with seeded(seed):
             module = build()
-            callbacks, validate = list(self.callbacks), None
-            if held_rows is not None:
-                held = select(feats, torch.from_numpy(held_rows), self.torch_device)
-                held_target = target_t[torch.from_numpy(held_rows)].to(self.torch_device)
-                stopper = EarlyStopping("val_loss", c.patience, module=module)
-                callbacks.append(stopper)
-
-                def validate() -> dict[str, float]:
-                    return {"val_loss": float(loss(forward(module, held), held_target))}
-
-                fit = torch.from_numpy(fit_rows)
-                feats, target_t = {k: v[fit] for k, v in feats.items()}, target_t[fit]
-            checkpoint, recipe = None, None
-            if self.checkpoint_dir is not None:
-                name = re.sub(r"[^A-Za-z0-9_.-]+", "-", desc or f"{self.name} (seed {seed})").strip("-")
-                checkpoint = self.checkpoint_dir / f"{name}.ckpt"
-                recipe = {"config": dataclasses.asdict(c), "seed": seed, "rows": len(target_t), "lr": lr or c.lr}
+            stopper = None if held is None else EarlyStopping("val_loss", c.patience, module=module)
             fit_regressor(
                 module,
                 forward,
@@ -318,22 +307,29 @@ class TorchPredictor(Predictor):
                 target_t,
                 epochs=epochs,
                 batch_size=c.batch_size,
-                lr=lr or c.lr,
+                lr=lr,
                 weight_decay=c.weight_decay,
                 seed=seed,
                 device=self.torch_device,
                 loss=loss,
                 progress=self.progress,
-                callbacks=callbacks,
-                desc=desc or f"{self.name} (seed {seed})",
-                validate=validate,
-                checkpoint=checkpoint,
-                recipe=recipe,
+                callbacks=[*self.callbacks, *([stopper] if stopper else [])],
+                desc=desc,
+                validate=None if held is None else lambda: {"val_loss": float(loss(forward(module, held[0]), held[1]))},
+                **self._checkpointing(desc, seed, len(target_t), lr),
             )
-            if held_rows is not None:
+            if stopper is not None:
                 stopper.restore_best()
                 self.stopped_epochs_.append(stopper.best_epoch + 1)
         return module
+
+    def _checkpointing(self, desc: str, seed: int, rows: int, lr: float) -> dict[str, Any]:
+        """``fit_regressor``'s checkpoint and recipe for one network (none without ``checkpoint_dir``)."""
+        if self.checkpoint_dir is None:
+            return {}
+        name = re.sub(r"[^A-Za-z0-9_.-]+", "-", desc).strip("-")
+        recipe = {"config": dataclasses.asdict(self.config), "seed": seed, "rows": rows, "lr": lr}
+        return {"checkpoint": self.checkpoint_dir / f"{name}.ckpt", "recipe": recipe}
 
     def _train_one(self, feats: dict[str, torch.Tensor], y: np.ndarray, seed: int) -> dict[str, Any]:
         """Train one ensemble member; returns its learned state (tensors)."""
