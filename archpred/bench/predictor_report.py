@@ -534,7 +534,11 @@ def plot_learning_curves(res: dict[str, dict], path: Any, variants: tuple[str, .
         ax.set_xlabel("training cells")
         ax.grid(alpha=0.3)
     axes[0].set_ylabel("Kendall tau on all other cells")
-    axes[1].legend(fontsize=8, loc="lower right")
+    labelled = {}  # one legend entry per line label, from either panel
+    for ax in axes:
+        for handle, label in zip(*ax.get_legend_handles_labels()):
+            labelled.setdefault(label, handle)
+    axes[1].legend(labelled.values(), labelled.keys(), fontsize=8, loc="lower right")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
