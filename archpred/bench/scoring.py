@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import platform
 import time
 from pathlib import Path
@@ -62,6 +63,7 @@ def run_scoring(config: ScoringBenchConfig, log: Any = print) -> dict[str, Any]:
         "machine": f"{platform.processor() or platform.machine()}, torch threads {torch.get_num_threads()}",
         "device": str(device),
         "matmul_gflops": matmul_gflops(device),
+        "load_average": os.getloadavg()[0],  # other jobs on the machine slow everything
         "rows": [],
     }
     for space in config.spaces:
@@ -79,6 +81,7 @@ def run_scoring(config: ScoringBenchConfig, log: Any = print) -> dict[str, Any]:
             )
         report.setdefault("maps", []).extend(_map_rows(space, config, device, log))
     report["matmul_gflops_after"] = matmul_gflops(device)  # the machine may have changed speed meanwhile
+    report["load_average_after"] = os.getloadavg()[0]
     atomic_write_text(config.out, json.dumps(report, indent=2))
     render_report(report, config.out.with_suffix(".md"))
     return report
@@ -161,7 +164,9 @@ def render_report(report: dict[str, Any], path: Path) -> Path:
         f"    {report['command'] or 'python -m archpred bench scoring'}",
         "",
         f"Machine: {report['machine']}; device {report['device']}. Its 1024x1024 fp32 matmul: "
-        f"{report['matmul_gflops']:.1f} GFLOP/s before, {report.get('matmul_gflops_after', float('nan')):.1f} after.",
+        f"{report['matmul_gflops']:.1f} GFLOP/s before, {report.get('matmul_gflops_after', float('nan')):.1f} after; "
+        f"1-minute load average {report.get('load_average', float('nan')):.1f} before, "
+        f"{report.get('load_average_after', float('nan')):.1f} after (above the thread count: other jobs shared the cores).",
         "Each predictor is its default configuration fitted briefly (scoring time does not depend on the "
         "weights); `arrays` is reading the space's padded graphs (NB-101: from the enumeration cache).",
         "",
