@@ -379,7 +379,22 @@ def _phase_functions(space: str, device: str) -> dict[str, Callable[[str, Any], 
         if model is not None:
             phases[f"predict: {saved.label}"] = lambda _, arch, model=model: model.predict([arch])
     phases["network parameters and FLOPs"] = lambda _, arch: cache.network_counts(space, json.dumps(arch.to_dict()))
+    gennape = _gennape_or_none()
+    if gennape is not None:  # the GENNAPE panel: the cell's network, its CG, the CL embedding, the members
+        phases["GENNAPE (network, computation graph, members)"] = lambda _, arch: gennape.member_scores(
+            gennape.features([arch])
+        )
     return phases
+
+
+def _gennape_or_none() -> Any:
+    from archpred.errors import ArchpredError
+    from archpred.gennape.model import load_gennape
+
+    try:
+        return load_gennape(None, device="cpu")
+    except (ArchpredError, OSError):
+        return None
 
 
 # -- projections -------------------------------------------------------------------------------
