@@ -183,19 +183,17 @@ def _build_missing(
     if not jobs:
         return
     ready = n - sum(len(job[2]) for job in jobs)
-    with ProcessPoolExecutor(min(workers, len(jobs)), mp_context=get_context("spawn"), initializer=_one_thread) as pool:
+    from archpred.networks.train import _one_thread_worker
+
+    with ProcessPoolExecutor(
+        min(workers, len(jobs)), mp_context=get_context("spawn"), initializer=_one_thread_worker
+    ) as pool:
         futures = {pool.submit(_build_shard_job, job): len(job[2]) for job in jobs}
         for future in as_completed(futures):
             future.result()
             ready += futures[future]
             if progress is not None:
                 progress(min(ready, n), n)
-
-
-def _one_thread() -> None:
-    import torch
-
-    torch.set_num_threads(1)
 
 
 def cached_graphs(name: str, keys: list[str]) -> dict[str, tuple[GraphSet, int]]:

@@ -7,7 +7,7 @@ import warnings
 
 import pytest
 
-from archpred.bench.app_browser import launch_chromium, running_app
+from archpred.bench.app_browser import IDLE, launch_chromium, running_app
 from tests.conftest import ROOT
 
 CHROMIUM = os.environ.get("ARCHPRED_CHROMIUM", "/usr/bin/chromium")
@@ -71,9 +71,14 @@ def test_search_page_launch_watch_stop_resume_and_open_a_result(server, browser,
         page.get_by_text("No runs in").first.wait_for(timeout=60_000)
         page.locator(".st-key-search_budget input").fill("6000")
         page.locator(".st-key-search_budget input").press("Enter")
+        # the rerun that takes the new budget must end before Launch is clicked: on a loaded
+        # machine a fixed pause was not enough, and the run started with the default 150
+        # (the CI failures "[150, 150, ...]": finished at once, so it never moved)
         page.wait_for_timeout(1500)
+        page.locator(IDLE).wait_for(timeout=120_000)
         page.locator(".st-key-search_launch button").click()
         page.get_by_text("Launched run 1").first.wait_for(timeout=120_000)
+        assert load_run(store, 1).config["budget"] == 6000, "the launch did not take the budget typed in"
         seen = watch_progress(page)
         if not seen[-1] > seen[0]:
             # Once in several loaded CI runs the browser's refresh timer never fired after the
@@ -92,6 +97,7 @@ def test_search_page_launch_watch_stop_resume_and_open_a_result(server, browser,
         page.locator(".st-key-search_resume_budget_1 input").fill(str(done + 5))
         page.locator(".st-key-search_resume_budget_1 input").press("Enter")
         page.wait_for_timeout(1500)
+        page.locator(IDLE).wait_for(timeout=120_000)
         page.locator(".st-key-search_resume_1 button").click()
         page.get_by_text("Resumed run 1").first.wait_for(timeout=120_000)
         page.get_by_role("button", name="Extend").wait_for(timeout=120_000)  # finished: it can be extended

@@ -25,7 +25,8 @@ def test_cell_json_parses_back_and_names_its_file():
 
 def test_predictions_csv_has_every_shipped_predictor_and_the_real_accuracy(fresh_machine):
     table = pd.read_csv(io.StringIO(export.predictions_csv("nb201", CELL, "cpu")))
-    assert list(table.columns) == ["cell", "model", "predictor", "predicted", "real"]
+    assert list(table.columns) == ["cell", "model", "predictor", "predicted", "held-out tau", "real"]
+    assert table["held-out tau"].between(0, 1).all()  # every shipped model carries its card
     assert set(table["predictor"]) >= {"gnn", "mlp", "neural-predictor", "random-forest"}
     assert table["predicted"].between(0, 1).all() and table["real"].between(0, 1).all()
     assert (table["cell"] == CELL.arch_string).all()
