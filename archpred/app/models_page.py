@@ -17,7 +17,7 @@ from archpred.data import Benchmark, available_first, is_available
 from archpred.errors import ArchpredError, InvalidOption
 from archpred.metrics import evaluate
 from archpred.predictors import RECOMMENDED, Predictor, make_predictor, predictor_class
-from archpred.predictors.store import SavedModel, user_dir
+from archpred.predictors.store import SavedModel, model_card, user_dir
 
 # the recommended predictor first: the page's default
 TRAINABLE = (RECOMMENDED, *(n for n in ("gnn", "neural-predictor", "random-forest", "mlp", "lstm") if n != RECOMMENDED))
@@ -240,15 +240,9 @@ def train_and_save(
                 bench, name, config, train_rows, test_rows, seed, device=device, callbacks=[tick]
             )
             bar.progress(1.0, text="done")
-            card = {
-                "benchmark": space,
-                "target": bench.target,
-                "train_size": len(train_rows),
-                "test_size": len(test_rows),
-                "seed": seed,
-                "command": "the app's Models page",
-                "held_out": {k: round(float(v), 5) for k, v in metrics.items()},
-            }
+            card = model_card(
+                space, bench.target, len(train_rows), len(test_rows), seed, "the app's Models page", metrics
+            )
             path = model.save(user_dir(create=True) / f"{file_name}.pt", card=card)
     except (ArchpredError, ValueError) as err:
         st.error(md_escape(str(err)))

@@ -79,12 +79,6 @@ def scores_or_none(device: str) -> tuple[np.ndarray | None, str]:
         return cache.space_scores(best, device), best.label
 
 
-def shown_rows(n_total: int, n: int) -> np.ndarray:
-    if n >= n_total:
-        return np.arange(n_total)
-    return np.sort(np.random.default_rng(0).choice(n_total, n, replace=False))
-
-
 def figure(xy: np.ndarray, rows: np.ndarray, values: np.ndarray | None, labelled: np.ndarray, title: str) -> go.Figure:
     """All shown cells (coloured by ``values`` when given), the labelled ones on top, ringed."""
     fig = go.Figure()
@@ -92,7 +86,9 @@ def figure(xy: np.ndarray, rows: np.ndarray, values: np.ndarray | None, labelled
     if values is not None:
         marker |= {"color": values[rows], "colorscale": "Viridis", "colorbar": {"title": "predicted"}}
     fig.add_trace(
-        go.Scattergl(x=xy[rows, 0], y=xy[rows, 1], mode="markers", marker=marker, customdata=rows, name="all cells")
+        go.Scattergl(
+            x=xy[rows, 0], y=xy[rows, 1], mode="markers", marker=marker, customdata=rows[:, None], name="all cells"
+        )
     )
     mine = rows[labelled[rows]]
     fig.add_trace(
@@ -101,21 +97,12 @@ def figure(xy: np.ndarray, rows: np.ndarray, values: np.ndarray | None, labelled
             y=xy[mine, 1],
             mode="markers",
             marker={"size": 5, "color": "rgba(0,0,0,0)", "line": {"width": 1, "color": "crimson"}},
-            customdata=mine,
+            customdata=mine[:, None],  # one row per point, as latent.selected_rows reads it
             name="in the benchmark table",
         )
     )
     fig.update_layout(height=600, margin={"t": 40, "b": 10}, title=title, legend={"orientation": "h"})
     return fig
-
-
-def selected_rows(event: Any) -> list[int]:
-    points = event.selection.points if event is not None else []
-    return [
-        int(p["customdata"]) if np.isscalar(p.get("customdata")) else int(p["customdata"][0])
-        for p in points
-        if p.get("customdata") is not None
-    ]
 
 
 def render(kind: str, device: str) -> None:
@@ -141,7 +128,7 @@ def render(kind: str, device: str) -> None:
     index = {k: i for i, k in enumerate(arrays.keys)}
     labelled = np.zeros(len(arrays), dtype=bool)
     labelled[[index[k] for k in bench.keys if k in index]] = True
-    rows = shown_rows(len(arrays), int(shown))
+    rows = latent.shown_rows(len(arrays), int(shown))
     title = f"NB-101, every cell: {kind} embedding, {method} ({len(rows):,} of {len(arrays):,} drawn)"
     event = st.plotly_chart(
         figure(xy, rows, values, labelled, title),
@@ -153,7 +140,7 @@ def render(kind: str, device: str) -> None:
         st.caption(
             f"Colour: {who}'s predicted accuracy (`score_space`). Ringed: the {labelled.sum():,} cells of the table."
         )
-    picked = selected_rows(event)
+    picked = latent.selected_rows(event)
     if not picked:
         st.caption("No point selected yet.")
         return

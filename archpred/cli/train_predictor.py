@@ -34,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
     from archpred.data import load_benchmark
     from archpred.metrics import evaluate
     from archpred.predictors import make_predictor
-    from archpred.predictors.store import default_path
+    from archpred.predictors.store import default_path, model_card
 
     config = parse_key_values(args.set, "--set")
     model = make_predictor(args.name, seed=args.seed, device=args.device, progress=not args.quiet, **config)
@@ -47,15 +47,9 @@ def run(args: argparse.Namespace) -> int:
     model.fit([bench.archs[i] for i in train], bench.accuracy[train])
     scores = evaluate(bench.accuracy[test], model.predict([bench.archs[i] for i in test]))
     out = args.out or default_path(args.space, args.name, f"n{args.train_size}-s{args.seed}")
-    card = {
-        "benchmark": args.space,
-        "target": bench.target,
-        "train_size": len(train),
-        "test_size": len(test),
-        "seed": args.seed,
-        "command": command_line("train predictor", args),
-        "held_out": {k: round(float(v), 5) for k, v in scores.items()},
-    }
+    card = model_card(
+        args.space, bench.target, len(train), len(test), args.seed, command_line("train predictor", args), scores
+    )
     model.save(out, card=card)  # only a model that trained and scored is saved
     print(f"saved {out}")
     print(json.dumps({"test_size": len(test), **{k: round(v, 5) for k, v in scores.items()}}))

@@ -39,6 +39,22 @@ class SavedModel:
         return None if value is None else float(value)
 
 
+def model_card(
+    benchmark: str, target: str, train_size: int, test_size: int, seed: int, command: str, held_out: dict[str, float]
+) -> dict:
+    """The card a trained predictor is saved with (``Predictor.save(path, card=...)``): what it
+    was trained on and its scores on the held-out cells (``SavedModel.held_out_tau`` reads them)."""
+    return {
+        "benchmark": benchmark,
+        "target": target,
+        "train_size": int(train_size),
+        "test_size": int(test_size),
+        "seed": int(seed),
+        "command": command,
+        "held_out": {k: round(float(v), 5) for k, v in held_out.items()},
+    }
+
+
 def user_dir(create: bool = False) -> Path:
     """The folder of the user's trained predictors."""
     return cache_dir("predictors", create=create)

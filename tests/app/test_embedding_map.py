@@ -175,9 +175,7 @@ def test_the_whole_space_is_embedded_on_request_then_drawn_and_coloured(small_nb
 
 
 def test_a_whole_space_point_opens_in_the_cell_editor(small_nb101_space, monkeypatch):
-    from archpred.app import space_view
-
-    monkeypatch.setattr(space_view, "selected_rows", lambda event: [200])  # a cell outside the table
+    monkeypatch.setattr(latent, "selected_rows", lambda event: [200])  # a cell outside the table
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
     at.session_state["embed_kind"] = "arch2vec"
     at.session_state["embed_scope"] = "the whole NB-101 space (423,624 cells)"
