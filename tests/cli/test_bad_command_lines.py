@@ -8,6 +8,8 @@ import pytest
 from archpred.cli import main
 
 NB201 = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|"
+PREDICTOR = ["train", "predictor", "--space", "nb201", "--name", "gnn"]  # then the option under test
+ARCH2VEC = ["train", "vae", "--kind", "arch2vec", "--space", "nb201"]
 DEEP = "[" * 100_000 + "]" * 100_000
 
 # (arguments with {tmp} for the test's folder, words the error line must hold)
@@ -97,50 +99,50 @@ CASES = [
     (["predict", "--all", "--model", "assets/gennape/gennape-nb101.pt", "--out", "{tmp}/s.csv"], "predictor"),
     (["predict", "--all", "--model", "{tmp}/rand.bin", "--out", "{tmp}/s.csv"], "rand.bin"),
     (["predict", "--space", "nb201", "--cell", NB201, "--out", "{tmp}/s.csv"], "--all"),
-    (["train", "predictor", "--space", "nb201", "--name", "gnn", "--set", "lr=nan", "--out", "{tmp}/p.pt"], "lr"),
+    ([*PREDICTOR, "--set", "lr=nan", "--out", "{tmp}/p.pt"], "lr"),
     (
-        ["train", "predictor", "--space", "nb201", "--name", "gnn", "--set", "epochs=1.5", "--out", "{tmp}/p.pt"],
+        [*PREDICTOR, "--set", "epochs=1.5", "--out", "{tmp}/p.pt"],
         "epochs",
     ),
     (
-        ["train", "predictor", "--space", "nb201", "--name", "gnn", "--set", "epochs=true", "--out", "{tmp}/p.pt"],
+        [*PREDICTOR, "--set", "epochs=true", "--out", "{tmp}/p.pt"],
         "epochs",
     ),
     (
-        ["train", "predictor", "--space", "nb201", "--name", "gnn", "--set", "hidden=null", "--out", "{tmp}/p.pt"],
+        [*PREDICTOR, "--set", "hidden=null", "--out", "{tmp}/p.pt"],
         "hidden",
     ),
     (
-        ["train", "predictor", "--space", "nb201", "--name", "gnn", "--set", "batch_size=0", "--out", "{tmp}/p.pt"],
+        [*PREDICTOR, "--set", "batch_size=0", "--out", "{tmp}/p.pt"],
         "batch_size",
     ),
     (
-        ["train", "predictor", "--space", "nb201", "--name", "gnn", "--test-size", "-1", "--out", "{tmp}/p.pt"],
+        [*PREDICTOR, "--test-size", "-1", "--out", "{tmp}/p.pt"],
         "--test-size",
     ),
     (
-        ["train", "predictor", "--space", "nb201", "--name", "gnn", "--test-size", "0", "--out", "{tmp}/p.pt"],
+        [*PREDICTOR, "--test-size", "0", "--out", "{tmp}/p.pt"],
         "--test-size",
     ),
     (
-        ["train", "predictor", "--space", "nb201", "--name", "gnn", "--train-size", "0", "--out", "{tmp}/p.pt"],
+        [*PREDICTOR, "--train-size", "0", "--out", "{tmp}/p.pt"],
         "--train-size",
     ),
     (
-        ["train", "vae", "--kind", "arch2vec", "--space", "nb201", "--train-size", "0", "--out", "{tmp}/v.pt"],
+        [*ARCH2VEC, "--train-size", "0", "--out", "{tmp}/v.pt"],
         "--train-size",
     ),
     (
-        ["train", "vae", "--kind", "arch2vec", "--space", "nb201", "--batch-size", "0", "--out", "{tmp}/v.pt"],
+        [*ARCH2VEC, "--batch-size", "0", "--out", "{tmp}/v.pt"],
         "--batch-size",
     ),
     (
-        ["train", "vae", "--kind", "arch2vec", "--space", "nb201", "--val-size", "-1", "--out", "{tmp}/v.pt"],
+        [*ARCH2VEC, "--val-size", "-1", "--out", "{tmp}/v.pt"],
         "--val-size",
     ),
-    (["train", "vae", "--kind", "arch2vec", "--space", "nb201", "--lr", "0", "--out", "{tmp}/v.pt"], "--lr"),
-    (["train", "vae", "--kind", "arch2vec", "--space", "nb201", "--lr", "nan", "--out", "{tmp}/v.pt"], "--lr"),
-    (["train", "vae", "--kind", "arch2vec", "--space", "nb201", "--epochs", "0", "--out", "{tmp}/v.pt"], "--epochs"),
+    ([*ARCH2VEC, "--lr", "0", "--out", "{tmp}/v.pt"], "--lr"),
+    ([*ARCH2VEC, "--lr", "nan", "--out", "{tmp}/v.pt"], "--lr"),
+    ([*ARCH2VEC, "--epochs", "0", "--out", "{tmp}/v.pt"], "--epochs"),
     (["train", "vae", "--kind", "svge", "--space", "nb201", "--config", "latent=1.5", "--out", "{tmp}/v.pt"], "latent"),
     (["train", "gennape", "--clusters", "0", "--out", "{tmp}/g.pt"], "clusters"),
     (["train", "gennape", "--fuzziness", "nan", "--out", "{tmp}/g.pt", "--workdir", "{tmp}/w"], "fuzziness"),
