@@ -122,19 +122,25 @@ def load_family(
     n = len(bench) if limit is None else min(int(limit), len(bench))
     folder = family_dir(name)
     order = family_order(spec, bench.keys)
-    if workers > 1 and not built_only:
-        _build_missing(bench, order, n, folder, shard_size, workers, progress)
-    sets, rows = [], []
+    # each shard: its file, its benchmark rows and their keys (whole shards, even past ``limit``)
+    plan = []
     for start in range(0, n, shard_size):
-        stop = min(start + shard_size, len(bench))
-        path = folder / f"shard_{start // shard_size:04d}.npz"
-        shard_rows = order[start:stop]
-        keys = [bench.keys[r] for r in shard_rows]
-        shard = _load_shard(path, keys)
+        shard_rows = order[start : min(start + shard_size, len(bench))]
+        plan.append((folder / f"shard_{start // shard_size:04d}.npz", shard_rows, [bench.keys[r] for r in shard_rows]))
+    found = [_load_shard(path, keys) for path, _, keys in plan]
+    missing = [i for i, shard in enumerate(found) if shard is None]
+    if workers > 1 and missing and not built_only:
+        jobs = [(plan[i][0], [bench.archs[r] for r in plan[i][1]], plan[i][2], bench.space.name) for i in missing]
+        _build_in_pool(jobs, n - sum(len(plan[i][2]) for i in missing), n, workers, progress)
+        for i in missing:
+            found[i] = _load_shard(plan[i][0], plan[i][2])
+    sets, rows = [], []
+    for start, (path, shard_rows, keys), shard in zip(range(0, n, shard_size), plan, found):
         if shard is None and built_only:
             continue
         if shard is None:
             shard = _build_shard(path, [bench.archs[r] for r in shard_rows], keys, bench.space.name)
+        stop = start + len(shard_rows)
         keep = min(stop, n) - start
         sets.append(shard if keep == len(shard) else shard.subset(range(keep)))
         rows.extend(int(r) for r in shard_rows[:keep])
@@ -159,30 +165,18 @@ def _build_shard_job(job: tuple[Path, list, list[str], str]) -> Path:
     return job[0]
 
 
-def _build_missing(
-    bench: Any,
-    order: np.ndarray,
+def _build_in_pool(
+    jobs: list[tuple[Path, list, list[str], str]],
+    ready: int,
     n: int,
-    folder: Path,
-    shard_size: int,
     workers: int,
     progress: Callable[[int, int], None] | None,
 ) -> None:
-    """Build the shards ``load_family`` lacks in ``workers`` processes (``spawn``: a forked
-    torch can hang on its thread pools), each saved by the worker that built it."""
+    """Build the shards of ``jobs`` in ``workers`` processes (``spawn``: a forked torch can hang
+    on its thread pools), each saved by the worker that built it; ``ready`` graphs were cached."""
     from concurrent.futures import ProcessPoolExecutor, as_completed
     from multiprocessing import get_context
 
-    jobs = []
-    for start in range(0, n, shard_size):
-        path = folder / f"shard_{start // shard_size:04d}.npz"
-        shard_rows = order[start : min(start + shard_size, len(bench))]
-        keys = [bench.keys[r] for r in shard_rows]
-        if _load_shard(path, keys) is None:
-            jobs.append((path, [bench.archs[r] for r in shard_rows], keys, bench.space.name))
-    if not jobs:
-        return
-    ready = n - sum(len(job[2]) for job in jobs)
     from archpred.networks.train import _one_thread_worker
 
     with ProcessPoolExecutor(
