@@ -529,7 +529,9 @@ def new_run(path: Path) -> None:
     """The new-run form and its Launch button, a fragment: changing a setting redraws the form
     only, not the runs below (whose traces can hold thousands of points)."""
     settings = run_settings()
-    if st.button("Launch", type="primary", key="search_launch", icon=":material/rocket_launch:"):
+    # the label names the budget, so what is launched is what the form shows
+    label = f"Launch ({settings['budget']:,} queries)"
+    if st.button(label, type="primary", key="search_launch", icon=":material/rocket_launch:"):
         launch(path, settings)
 
 
@@ -722,7 +724,7 @@ def controls(path: Path, view: RunView) -> None:
         "Budget", min_value=floor, value=max(floor, record.budget if not finished else record.budget + 50), step=10,
         key=f"search_resume_budget_{run_id}", help="Total queries; above the current budget to extend the run.",
     )  # fmt: skip
-    label = "Extend" if finished else "Resume"
+    label = f"{'Extend' if finished else 'Resume'} to {int(budget):,}"
     if right.button(label, key=f"search_resume_{run_id}", icon=":material/play_arrow:"):
         resume(path, run_id, None if int(budget) == record.budget else int(budget))
 

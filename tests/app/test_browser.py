@@ -69,14 +69,10 @@ def test_search_page_launch_watch_stop_resume_and_open_a_result(server, browser,
         page.locator(".st-key-search_store input").fill(str(store))
         page.locator(".st-key-search_store input").press("Enter")
         page.get_by_text("No runs in").first.wait_for(timeout=60_000)
-        page.locator(".st-key-search_budget input").fill("6000")
-        page.locator(".st-key-search_budget input").press("Enter")
-        # the rerun that takes the new budget must end before Launch is clicked: on a loaded
-        # machine a fixed pause was not enough, and the run started with the default 150
-        # (the CI failures "[150, 150, ...]": finished at once, so it never moved)
-        page.wait_for_timeout(1500)
-        page.locator(IDLE).wait_for(timeout=120_000)
-        page.locator(".st-key-search_launch button").click()
+        # Launch only once the server has the new budget (the button's label names it): on a
+        # loaded machine neither a fixed pause nor waiting for the app to go idle was enough, and
+        # the run started with the default 150 (CI failures "[150, 150, ...]" and "150 == 6000")
+        type_number(page, "search_budget", 6000, "search_launch", "Launch (6,000 queries)").click()
         page.get_by_text("Launched run 1").first.wait_for(timeout=120_000)
         assert load_run(store, 1).config["budget"] == 6000, "the launch did not take the budget typed in"
         seen = watch_progress(page)
@@ -94,11 +90,7 @@ def test_search_page_launch_watch_stop_resume_and_open_a_result(server, browser,
         done = len(load_run(store, 1).history)
         assert load_run(store, 1).status == "stopped" and done < 6000
 
-        page.locator(".st-key-search_resume_budget_1 input").fill(str(done + 5))
-        page.locator(".st-key-search_resume_budget_1 input").press("Enter")
-        page.wait_for_timeout(1500)
-        page.locator(IDLE).wait_for(timeout=120_000)
-        page.locator(".st-key-search_resume_1 button").click()
+        type_number(page, "search_resume_budget_1", done + 5, "search_resume_1", f"Resume to {done + 5:,}").click()
         page.get_by_text("Resumed run 1").first.wait_for(timeout=120_000)
         page.get_by_role("button", name="Extend").wait_for(timeout=120_000)  # finished: it can be extended
         assert load_run(store, 1).status == "finished" and len(load_run(store, 1).history) == done + 5
@@ -119,6 +111,26 @@ def test_search_page_launch_watch_stop_resume_and_open_a_result(server, browser,
     finally:
         page.screenshot(path=str(tmp_path / "search.png"))
         page.close()
+
+
+def type_number(page, key: str, value: int, button_key: str, label: str, tries: int = 4):
+    """Type ``value`` into the number input ``key`` until the button ``button_key`` shows
+    ``label`` (proof the server took it), the app idle; that button. A retyped value covers a
+    keystroke lost while a loaded machine redrew the input."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    button = page.locator(f".st-key-{button_key} button").filter(has_text=label)
+    for attempt in range(tries):
+        page.locator(f".st-key-{key} input").fill(str(value))
+        page.locator(f".st-key-{key} input").press("Enter")
+        try:
+            button.wait_for(timeout=30_000)
+            break
+        except PlaywrightTimeout:
+            if attempt == tries - 1:
+                raise
+    page.locator(IDLE).wait_for(timeout=120_000)
+    return button
 
 
 def watch_progress(page, polls: int = 40) -> list[int]:

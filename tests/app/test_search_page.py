@@ -147,7 +147,7 @@ def test_a_killed_run_reads_killed_and_offers_resume(tmp_path):
     assert headline(at).endswith("**killed**")
     assert any("ended without finishing" in w.value for w in at.warning)
     assert list(at.dataframe[0].value["status"]) == ["killed"]
-    assert at.button(key="search_resume_1").label == "Resume"
+    assert at.button(key="search_resume_1").label.startswith("Resume to ")
 
 
 def test_open_a_best_cell_in_the_cell_editor(tmp_path, fresh_machine):
