@@ -128,3 +128,29 @@ def write_nb101_enumeration(cache: Path, cells: list) -> None:
     hashes = np.array([space.hash(c) for c in cells], dtype="U32")
     (cache / "nb101").mkdir(parents=True, exist_ok=True)
     np.savez_compressed(cache / "nb101" / "nb101_all_cells.npz", adjacency=adjacency, codes=codes, hashes=hashes)
+
+
+IO_SAMPLE = ROOT / "tests" / "data" / "io_sample"  # 8 real networks (6 seen, 2 unseen); its manifest has the recipe
+TINY_IO = {"hidden": 16, "layers": 2, "latent": 4, "dense": 16, "image_hidden": 8}
+
+
+def tiny_io_model(kind: str, folder: Path) -> Path:
+    """A tiny IO (``io``) or Accuracy (``io-accuracy``) model trained on the shipped IO sample and
+    200 random NB-101 cells, saved in ``folder`` (reused when already there)."""
+    path = Path(folder) / f"{kind}_nb101.pt"
+    if not path.exists():
+        from archpred.data.io_dataset import load_io_dataset
+        from archpred.spaces import get_space
+        from archpred.vae.data import from_archs
+        from archpred.vae.io_train import train_io_vae
+
+        space = get_space("nb101")
+        rng = np.random.default_rng(0)
+        unlabelled = from_archs(space, [space.sample(rng) for _ in range(200)])
+        vae, _ = train_io_vae(
+            kind, load_io_dataset(IO_SAMPLE), unlabelled=unlabelled, epochs=1, labelled_run=10, unlabelled_run=5,
+            device="cpu", progress=False, **TINY_IO,
+        )  # fmt: skip
+        path.parent.mkdir(parents=True, exist_ok=True)
+        vae.save(path)
+    return path

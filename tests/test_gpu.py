@@ -36,7 +36,7 @@ def test_seeded_repeats_cuda_draws_and_restores_the_cuda_stream():
     assert torch.equal(torch.cuda.get_rng_state(), before)
 
 
-@pytest.mark.parametrize("name", list(PREDICTORS))
+@pytest.mark.parametrize("name", [n for n in PREDICTORS if n not in ("io", "io-accuracy")])  # NB-101 only
 def test_fit_on_gpu_then_load_on_cpu_predicts_the_same(name, tmp_path):
     archs, y = sample("nb201", 40)
     cuda_before = torch.cuda.get_rng_state()

@@ -12,7 +12,7 @@ from typing import Any
 from archpred.errors import InvalidOption
 from archpred.predictors.base import Predictor, PredictorConfig
 
-PREDICTORS = ("gnn", "neural-predictor", "random-forest", "mlp", "lstm", "svge", "arch2vec")
+PREDICTORS = ("gnn", "neural-predictor", "random-forest", "mlp", "lstm", "svge", "arch2vec", "io", "io-accuracy")
 # The one predictor to use when nothing says otherwise: the best of the cross-validated defaults
 # (``bench predictors --protocols select``, reports/predictors.md). The app and searches use it.
 RECOMMENDED = "gnn"
@@ -32,10 +32,11 @@ def predictor_class(name: str) -> type[Predictor]:
         from archpred.predictors.baselines import LSTMPredictor, MLPPredictor, RandomForestPredictor
 
         return {"random-forest": RandomForestPredictor, "mlp": MLPPredictor, "lstm": LSTMPredictor}[name]
-    if name in ("svge", "arch2vec"):
-        from archpred.predictors.latent import Arch2VecPredictor, SVGePredictor
+    if name in ("svge", "arch2vec", "io", "io-accuracy"):
+        from archpred.predictors import latent
 
-        return {"svge": SVGePredictor, "arch2vec": Arch2VecPredictor}[name]
+        classes = (latent.SVGePredictor, latent.Arch2VecPredictor, latent.IOPredictor, latent.IOAccuracyPredictor)
+        return {c.name: c for c in classes}[name]
     raise InvalidOption(f"unknown predictor {name!r}; choose from {', '.join(PREDICTORS)}")
 
 

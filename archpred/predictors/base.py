@@ -45,6 +45,7 @@ class Predictor:
 
     name: ClassVar[str] = ""
     Config: ClassVar[type[PredictorConfig]] = PredictorConfig
+    spaces: ClassVar[tuple[str, ...] | None] = None  # the spaces it can fit; None: every space
 
     def __init__(self, seed: int = 0, device: str = "auto", progress: bool = False, **config: Any) -> None:
         from archpred.training import resolve_device
@@ -72,7 +73,10 @@ class Predictor:
             raise InvalidOption("fit needs at least 2 architectures")
         if not np.all(np.isfinite(y)):
             raise InvalidOption("targets must be finite numbers")
-        self.space_ = get_space(_space_of(archs))
+        space = _space_of(archs)
+        if self.spaces is not None and space not in self.spaces:
+            raise InvalidOption(f"the {self.name} predictor works on {', '.join(self.spaces)} cells, not {space}")
+        self.space_ = get_space(space)
         self._fit(archs, y)
         return self
 

@@ -1,4 +1,4 @@
-"""Accuracy predictors on graph-VAE latents (registry names ``svge`` and ``arch2vec``).
+"""Accuracy predictors on graph-VAE latents (registry names ``svge``, ``arch2vec``, ``io``, ``io-accuracy``).
 
 ``SVGePredictor``: the SVGe encoder (initialised from the trained VAE of the space when one is
 available) fine-tuned jointly with a 4-layer MLP regressor on labelled cells (the SVGe paper's
@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from archpred.errors import CheckpointError
+from archpred.errors import CheckpointError, InvalidOption
 from archpred.predictors.base import Predictor, PredictorConfig
 from archpred.spaces import Architecture
 from archpred.training import fit_regressor, isolated_rng, seeded
@@ -187,20 +187,33 @@ class Arch2VecConfigP(PredictorConfig):
     max_features: int = 4
 
 
+@dataclasses.dataclass(frozen=True)
+class IOEmbeddingConfig(Arch2VecConfigP):
+    # which embedding of the IO / Accuracy model: its flatten layer ("model 2", the paper's
+    # better predictor) or arch2vec's mean of node latents ("model 1")
+    embedding: str = "flatten"
+    model: str = ""  # the model file; empty: ``load_vae``'s (the cache's, then the shipped one)
+
+    def __post_init__(self) -> None:
+        if self.embedding not in ("mean", "flatten"):
+            raise InvalidOption(f"embedding must be 'flatten' or 'mean', got {self.embedding!r}")
+
+
 class Arch2VecPredictor(Predictor):
     """Random forest on arch2vec graph embeddings of the space's trained arch2vec (``load_vae``).
 
-    The saved file holds the arch2vec weights and the training embeddings and targets; the
+    The saved file holds the VAE's weights and the training embeddings and targets; the
     (seeded) forest is refitted on load, so nothing is pickled.
     """
 
     name = "arch2vec"
+    vae_kind = "arch2vec"
     Config = Arch2VecConfigP
 
     def _vae(self):
         from archpred.vae.model import load_vae
 
-        return load_vae("arch2vec", self.space_.name, device=self.device)
+        return load_vae(self.vae_kind, self.space_.name, device=self.device)
 
     def _forest(self, x: np.ndarray, y: np.ndarray):
         c = self.config
@@ -229,8 +242,33 @@ class Arch2VecPredictor(Predictor):
         config = json.loads(state["vae_config"])
         space = config.pop("space")
         with isolated_rng():
-            module = build_module("arch2vec", space, **config)
+            module = build_module(self.vae_kind, space, **config)
         module.load_state_dict(state["vae"])
-        self.vae_ = GraphVAE("arch2vec", space, module.to(self.torch_device))
+        self.vae_ = GraphVAE(self.vae_kind, space, module.to(self.torch_device))
         self.x_, self.y_ = state["x"].numpy(), state["y"].numpy()
         self.forest_ = self._forest(self.x_, self.y_)
+
+
+class IOPredictor(Arch2VecPredictor):
+    """Random forest on the IO model's embeddings (arch2vec trained with input-output
+    information, ``archpred.vae.io``), as the paper's performance-prediction experiment."""
+
+    name = "io"
+    vae_kind = "io"
+    Config = IOEmbeddingConfig
+    spaces = ("nb101",)
+
+    def _vae(self):
+        from archpred.vae.model import load_vae
+
+        vae = load_vae(self.vae_kind, self.space_.name, path=self.config.model or None, device=self.device)
+        vae.module.config = dataclasses.replace(vae.module.config, embedding=self.config.embedding)
+        return vae
+
+
+class IOAccuracyPredictor(IOPredictor):
+    """Random forest on the Accuracy model's embeddings (arch2vec trained jointly with an
+    accuracy head on the IO dataset's networks)."""
+
+    name = "io-accuracy"
+    vae_kind = "io-accuracy"

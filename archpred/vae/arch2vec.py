@@ -161,10 +161,18 @@ class Arch2Vec(nn.Module):
 
     def loss(self, adj: torch.Tensor, types: torch.Tensor, n: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
         """Negative ELBO of a batch (one reparameterised sample) and its parts as floats."""
+        total, parts, _ = self.loss_and_latent(adj, types, n)
+        return total, parts
+
+    def loss_and_latent(
+        self, adj: torch.Tensor, types: torch.Tensor, n: torch.Tensor
+    ) -> tuple[torch.Tensor, dict[str, float], torch.Tensor]:
+        """``loss`` and the sampled node latents it decoded, flattened (B, M * latent), for
+        heads trained on the same sample (the input-output extension, ``archpred.vae.io``)."""
         padj, ptypes = self.to_padded(adj, types, n)
         mu, logvar = self.encode_nodes(padj, ptypes)
-        z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
-        z = F.dropout(z, self.config.dropout, self.training)
+        sample = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
+        z = F.dropout(sample, self.config.dropout, self.training)
         ops_logits, adj_logits = self.decode_logits(z)
         ops_loss = F.cross_entropy(ops_logits.reshape(-1, self.num_types), ptypes.reshape(-1))
         m = padj.shape[1]
@@ -172,7 +180,8 @@ class Arch2Vec(nn.Module):
         adj_loss = F.binary_cross_entropy_with_logits(adj_logits[:, iu[0], iu[1]], padj[:, iu[0], iu[1]])
         kl = -0.5 * (1 + logvar - mu.pow(2) - logvar.exp()).sum(-1).mean()  # per vertex, averaged
         total = ops_loss + adj_loss + self.config.kl_weight * kl
-        return total, {"recon": float((ops_loss + adj_loss).detach()), "kl": float(kl.detach())}
+        parts = {"recon": float((ops_loss + adj_loss).detach()), "kl": float(kl.detach())}
+        return total, parts, sample.flatten(1)
 
     @torch.no_grad()
     def decode(

@@ -19,9 +19,16 @@ from archpred.spaces import Architecture, SearchSpace, get_space
 from archpred.training import isolated_rng, resolve_device
 from archpred.vae.arch2vec import Arch2Vec, Arch2VecConfig
 from archpred.vae.data import GraphArrays, from_archs, to_archs
+from archpred.vae.io import IOAccuracyConfig, IOArch2Vec, IOVAEConfig
 from archpred.vae.svge import SVGe, SVGeConfig
 
-KINDS = {"svge": (SVGe, SVGeConfig), "arch2vec": (Arch2Vec, Arch2VecConfig)}
+KINDS = {
+    "svge": (SVGe, SVGeConfig),
+    "arch2vec": (Arch2Vec, Arch2VecConfig),
+    # arch2vec with input-output information (``archpred.vae.io``): trained by ``train io-vae``
+    "io": (IOArch2Vec, IOVAEConfig),
+    "io-accuracy": (IOArch2Vec, IOAccuracyConfig),
+}
 FORMAT, FORMAT_VERSION = "archpred-vae", 1
 
 
@@ -69,6 +76,8 @@ class GraphVAE:
 
     @property
     def embedding_dim(self) -> int:
+        if self.kind in ("io", "io-accuracy") and self.module.config.embedding == "flatten":
+            return self.module.config.z_hidden
         return self.module.config.latent
 
     def __repr__(self) -> str:
@@ -102,6 +111,9 @@ class GraphVAE:
         z = self._check_latent(z)
         if self.kind == "arch2vec":
             return z.reshape(len(z), self.module.max_vertices, -1).mean(1)
+        if self.kind in ("io", "io-accuracy"):  # the mean of node latents or the flatten layer's output
+            with torch.no_grad():
+                return self.module.eval().graph_embedding(torch.as_tensor(z, device=self.device)).cpu().numpy()
         return z
 
     def embed_arrays(self, graphs: GraphArrays, batch_size: int = 2048) -> np.ndarray:
@@ -280,5 +292,9 @@ def load_vae(kind: str, space: str | SearchSpace, path: str | Path | None = None
     where = " or ".join(str(c) for c in candidates)
     raise CheckpointError(
         f"no trained {kind} model for {space_name} (looked in {where}); "
-        f"train one with: python -m archpred train vae --kind {kind} --space {space_name}"
+        + (
+            f"train one with: python -m archpred train io-vae --kind {kind}"
+            if kind in ("io", "io-accuracy")
+            else f"train one with: python -m archpred train vae --kind {kind} --space {space_name}"
+        )
     )

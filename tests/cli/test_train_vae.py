@@ -173,3 +173,26 @@ def test_bench_vae_config_checks_sections():
     with pytest.raises(ValueError, match="unknown section"):
         VaeBenchConfig(what=("recon", "decode"))
     assert VaeBenchConfig().labelled == (1000,)
+
+
+def test_train_io_vae_command(tmp_path, monkeypatch, capsys):
+    """``train io-vae`` on the shipped IO sample with a tiny model and 100 unlabelled cells."""
+    from archpred.vae.data import from_archs
+    from tests.conftest import IO_SAMPLE
+
+    space = get_space("nb101")
+    rng = np.random.default_rng(0)
+    few = from_archs(space, [space.sample(rng) for _ in range(100)])
+    monkeypatch.setattr("archpred.vae.train.space_graphs", lambda name: (few, [str(i) for i in range(100)]))
+    out = tmp_path / "acc.pt"
+    tiny = ["--config", "hidden=16", "--config", "layers=2", "--config", "dense=16"]
+    argv = ["train", "io-vae", "--kind", "io-accuracy", "--data", str(IO_SAMPLE), "--epochs", "1", *tiny]
+    assert main([*argv, "--unlabelled-size", "50", "--embedding", "mean", "--out", str(out), "--no-progress"]) == 0
+    assert "saved" in capsys.readouterr().out
+    vae = load_vae("io-accuracy", "nb101", path=out, device="cpu")
+    assert vae.module.config.embedding == "mean" and vae.module.config.hidden == 16
+    assert "train io-vae" in vae.meta["command"] and len(vae.meta["history"]) == 1
+    assert main([*argv, "--data", str(tmp_path / "nowhere"), "--out", str(tmp_path / "x.pt")]) == 2
+    assert "no IO dataset" in capsys.readouterr().err and not (tmp_path / "x.pt").exists()
+    assert main([*argv, "--config", "width=3", "--out", str(tmp_path / "x.pt"), "--no-progress"]) == 2
+    assert "unknown option" in capsys.readouterr().err and not (tmp_path / "x.pt").exists()

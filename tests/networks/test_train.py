@@ -202,3 +202,41 @@ def test_nb101_cell_reaches_90_percent_on_digits():
         DEFAULT_CELL, "nb101", TrainConfig(epochs=15, seed=0, device="cpu"), network={"width": 16}, progress=False
     )
     assert result["test_acc"] >= 0.90
+
+
+class _Permuted(torch.nn.Module):
+    """``net`` with its pooled features permuted by ``perm`` before the last dense layer, whose
+    weight columns are permuted alike: the same function, another feature order."""
+
+    def __init__(self, net, perm):
+        super().__init__()
+        self.body = torch.nn.Sequential(*list(net.children())[:-1])
+        self.perm = perm
+        old = net.classifier
+        self.classifier = torch.nn.Linear(old.in_features, old.out_features)
+        with torch.no_grad():
+            self.classifier.weight.copy_(old.weight[:, perm])
+            self.classifier.bias.copy_(old.bias)
+
+    def forward(self, x):
+        return self.classifier(self.body(x)[:, self.perm])
+
+
+def test_io_features_do_not_depend_on_the_order_of_the_pooled_features():
+    """The paper's preprocessing: ordered by the true class's dense weights, so a network that
+    computes the same features in another order gives the same IO features."""
+    torch.manual_seed(0)
+    net = torch.nn.Sequential()
+    net.add_module("conv", torch.nn.Conv2d(1, 24, 3, padding=1))
+    net.add_module("pool", torch.nn.AdaptiveAvgPool2d(1))
+    net.add_module("flat", torch.nn.Flatten())
+    net.add_module("classifier", torch.nn.Linear(24, 10))
+    net.eval()
+    perm = torch.randperm(24)
+    x, y = torch.randn(7, 1, 8, 8), torch.tensor([0, 1, 2, 3, 4, 5, 9])
+    permuted = _Permuted(net, perm).eval()
+    assert torch.allclose(permuted(x), net(x), atol=1e-6)
+    a, ia = io_features(net, x, y)
+    b, ib = io_features(permuted, x, y)
+    np.testing.assert_allclose(a, b, atol=1e-6)
+    assert not np.array_equal(ia, ib)  # the same features, found at other positions

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 import zlib
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
 from archpred.errors import CheckpointError, InvalidOption, NotFittedError
-from archpred.predictors import PREDICTORS, Predictor, make_predictor
+from archpred.predictors import PREDICTORS, Predictor, make_predictor, predictor_class
 from archpred.predictors.baselines import LSTMPredictor, RandomForestPredictor
 from archpred.predictors.gnn import GNNPredictor
 from archpred.spaces import get_space
+from tests.conftest import tiny_io_model
 
 torch.set_num_threads(1)
 
@@ -25,14 +29,35 @@ TINY = {
     "svge": {"epochs": 2, "batch_size": 16},
     "arch2vec": {"n_estimators": 5},
 }
+# the IO predictors read a trained IO / Accuracy model: tiny ones, built once per test process
+TINY_IO_DIR = Path(tempfile.gettempdir()) / f"archpred-tiny-io-{os.getpid()}"
+for _kind in ("io", "io-accuracy"):
+    TINY[_kind] = {"n_estimators": 5, "model": str(TINY_IO_DIR / f"{_kind}_nb101.pt")}
 NAMES = list(PREDICTORS)  # every registered predictor, so a new one cannot skip the contract
+SPACES = ["nb101", "nb201", "enas"]
+
+
+def spaces_of(name: str) -> list[str]:
+    """The spaces a predictor fits (the IO predictors: NB-101 only)."""
+    return list(predictor_class(name).spaces or SPACES)
+
+
+PAIRS = [(name, space) for name in NAMES for space in spaces_of(name)]
+
+
+def home(name: str) -> str:
+    """The space a single-space test uses for ``name``: NB-201 where it can."""
+    return "nb201" if "nb201" in spaces_of(name) else spaces_of(name)[0]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def tiny_io_models():
+    for kind in ("io", "io-accuracy"):
+        tiny_io_model(kind, TINY_IO_DIR)
 
 
 def test_every_registered_predictor_has_a_tiny_config():
     assert set(TINY) == set(PREDICTORS)
-
-
-SPACES = ["nb101", "nb201", "enas"]
 
 
 def sample(space: str, n: int, seed: int = 0):
@@ -49,15 +74,13 @@ def sample(space: str, n: int, seed: int = 0):
 def fitted():
     """One tiny fitted model per (name, space), shared by the tests that only read it."""
     out = {}
-    for space in SPACES:
+    for name, space in PAIRS:
         archs, y = sample(space, 40)
-        for name in NAMES:
-            out[name, space] = make_predictor(name, seed=0, device="cpu", **TINY[name]).fit(archs, y)
+        out[name, space] = make_predictor(name, seed=0, device="cpu", **TINY[name]).fit(archs, y)
     return out
 
 
-@pytest.mark.parametrize("space", SPACES)
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize(("name", "space"), PAIRS)
 def test_predict_shape_and_finite(fitted, name, space):
     archs, _ = sample(space, 13, seed=1)
     pred = fitted[name, space].predict(archs)
@@ -66,8 +89,7 @@ def test_predict_shape_and_finite(fitted, name, space):
     assert fitted[name, space].predict([]).shape == (0,)
 
 
-@pytest.mark.parametrize("space", SPACES)
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize(("name", "space"), PAIRS)
 def test_deterministic_for_a_seed(fitted, name, space):
     archs, y = sample(space, 40)
     again = make_predictor(name, seed=0, device="cpu", **TINY[name]).fit(archs, y)
@@ -96,8 +118,8 @@ def _assert_same_rng_state(before: tuple, after: tuple) -> None:
 @pytest.mark.parametrize("name", NAMES)
 def test_fit_and_predict_leave_global_rng_alone(name):
     """A user's own seeded stream must not shift because a model was fitted or asked."""
-    archs, y = sample("nb201", 20)
-    test, _ = sample("nb201", 5, seed=9)
+    archs, y = sample(home(name), 20)
+    test, _ = sample(home(name), 5, seed=9)
     torch.manual_seed(123)
     np.random.seed(123)
     before = _global_rng_state()
@@ -107,8 +129,7 @@ def test_fit_and_predict_leave_global_rng_alone(name):
     _assert_same_rng_state(before, _global_rng_state())
 
 
-@pytest.mark.parametrize("space", SPACES)
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize(("name", "space"), PAIRS)
 def test_save_load_round_trip(fitted, name, space, tmp_path):
     model = fitted[name, space]
     path = model.save(tmp_path / "m.pt")
@@ -179,7 +200,7 @@ def test_tampered_forest(fitted, tmp_path):
 @pytest.mark.parametrize("name", NAMES)
 def test_unfitted(name, tmp_path):
     model = make_predictor(name, **TINY[name])
-    archs, _ = sample("nb201", 3)
+    archs, _ = sample(home(name), 3)
     with pytest.raises(NotFittedError):
         model.predict(archs)
     with pytest.raises(NotFittedError):
@@ -188,9 +209,18 @@ def test_unfitted(name, tmp_path):
 
 @pytest.mark.parametrize("name", NAMES)
 def test_wrong_space(fitted, name):
-    archs, _ = sample("nb101", 3)
-    with pytest.raises(ValueError, match="fitted on nb201"):
-        fitted[name, "nb201"].predict(archs)
+    other = "nb101" if home(name) != "nb101" else "nb201"
+    archs, _ = sample(other, 3)
+    with pytest.raises(ValueError, match=f"fitted on {home(name)}"):
+        fitted[name, home(name)].predict(archs)
+
+
+@pytest.mark.parametrize("name", [n for n in NAMES if predictor_class(n).spaces])
+def test_a_space_it_cannot_fit_is_a_one_line_error(name):
+    other = next(s for s in SPACES if s not in spaces_of(name))
+    archs, y = sample(other, 5)
+    with pytest.raises(InvalidOption, match=f"works on .* not {other}"):
+        make_predictor(name, **TINY[name]).fit(archs, y)
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -208,6 +238,7 @@ def test_unknown_option(name):
         ("random-forest", {"features": "path"}),
         ("neural-predictor", {"threshold": 91}),
         ("neural-predictor", {"cv_folds": 1}),
+        ("io", {"embedding": "sum"}),
     ],
 )
 def test_bad_option_values(name, config):
