@@ -39,6 +39,20 @@ PAPER = {
     "rf/arch2vec/nb101/2500": {"pearson": 0.688, "rmse": 0.0204},
     "rf/arch2vec/nb101/10000": {"pearson": 0.701, "rmse": 0.0209},
     "extrapolation/svge/nb101": {"candidates": 1384},
+    # Suchoparova & Neruda: Table 4 (validity, uniqueness), Tables 6-7 (Pearson r, RMSE; model 1:
+    # the mean of node latents, model 2: the flatten layer)
+    "prior/io/nb101": {"validity": 0.474, "uniqueness": 0.993},
+    "prior/io-accuracy/nb101": {"validity": 0.466, "uniqueness": 0.993},
+    **{
+        f"rf/{label}/nb101/{size}": {"pearson": r, "rmse": e}
+        for label, rows in {
+            "io-accuracy-mean": ((0.669, 0.0164), (0.724, 0.0174), (0.758, 0.0177)),
+            "io-accuracy-flatten": ((0.683, 0.0174), (0.679, 0.0203), (0.686, 0.0211)),
+            "io-mean": ((0.686, 0.0167), (0.713, 0.0184), (0.732, 0.0191)),
+            "io-flatten": ((0.653, 0.0201), (0.685, 0.0208), (0.690, 0.0214)),
+        }.items()
+        for size, (r, e) in zip((608, 2500, 10000), rows)
+    },
 }
 SECTIONS = ("recon", "prior", "iso", "predictor", "rf", "speed")
 
@@ -256,7 +270,9 @@ def bench_predictor(config: VaeBenchConfig) -> None:
     )
 
 
-def bench_rf(config: VaeBenchConfig) -> None:
+def bench_rf(config: VaeBenchConfig, kind: str = "arch2vec", embedding: str | None = None) -> None:
+    """Random forests on a VAE's embeddings of the NB-101 cells with accuracy > 0.8 (``rf/KIND``;
+    the IO and Accuracy models' two embeddings: ``rf/KIND-mean`` and ``rf/KIND-flatten``)."""
     from archpred.data import load_benchmark
     from archpred.metrics import pearson, rmse
     from archpred.vae.model import load_vae
@@ -265,7 +281,10 @@ def bench_rf(config: VaeBenchConfig) -> None:
     if config.space != "nb101":
         raise InvalidOption("the arch2vec + random forest experiment is on NB-101: pass --space nb101")
     bench = load_benchmark("nb101")
-    vae = load_vae("arch2vec", "nb101", path=config.model, device=config.device)
+    vae = load_vae(kind, "nb101", path=config.model, device=config.device)
+    if embedding is not None:
+        vae.module.config = dataclasses.replace(vae.module.config, embedding=embedding)
+    label = kind if embedding is None else f"{kind}-{embedding}"
     good = np.flatnonzero(bench.accuracy > 0.8)
     x = vae.embed([bench.archs[i] for i in good])
     y = bench.accuracy[good]
@@ -279,7 +298,7 @@ def bench_rf(config: VaeBenchConfig) -> None:
             es.append(rmse(y[te], pred))
         _merge(
             config.out,
-            f"rf/arch2vec/nb101/{size}",
+            f"rf/{label}/nb101/{size}",
             {
                 "train": size,
                 "test": len(good) - size,

@@ -20,6 +20,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         _add_data,
         _add_predictors,
         _add_vae,
+        _add_io,
         _add_networks,
         _add_app,
         _add_screenshots,
@@ -104,6 +105,47 @@ def cmd_predictors(args: argparse.Namespace) -> int:
         command=given_command(args),
     )
     run_predictors(config)
+    return 0
+
+
+# -- bench io ---------------------------------------------------------------------------------
+def _add_io(bsub: argparse._SubParsersAction) -> None:
+    from archpred.bench.io import MODELS, SECTIONS
+
+    p = bsub.add_parser("io", help="the IO dataset and the IO / Accuracy models (arch2vec + input-output information)")
+    p.add_argument("--data", type=Path, default=None, help="IO dataset folder (default: the data dir's)")
+    p.add_argument("--what", choices=SECTIONS, action="append", help="repeatable (default: all)")
+    p.add_argument("--kind", choices=MODELS, action="append", help="models compared (default: all three)")
+    p.add_argument("--io-model", type=Path, default=None, help="IO model file (default: load_vae's search)")
+    p.add_argument("--accuracy-model", type=Path, default=None, help="Accuracy model file (default: load_vae's)")
+    p.add_argument("--samples", type=positive_int, default=10_000, help="prior samples")
+    p.add_argument("--eval-size", type=positive_int, default=10_000, help="held-out NB-101 cells reconstructed")
+    p.add_argument("--rf-sizes", type=positive_int, action="append", help="default 608, 2500 and 10000")
+    p.add_argument("--seeds", type=positive_int, default=10, help="seeds of each forest size")
+    p.add_argument("--out", type=Path, default=Path("reports/io.json"))
+    add_runtime(p)
+    p.set_defaults(func=cmd_io)
+
+
+def cmd_io(args: argparse.Namespace) -> int:
+    from archpred.bench.io import MODELS, SECTIONS, IOBenchConfig, run_io
+
+    paths = tuple((k, v) for k, v in (("io", args.io_model), ("io-accuracy", args.accuracy_model)) if v is not None)
+    run_io(
+        IOBenchConfig(
+            data=args.data,
+            models=tuple(args.kind or MODELS),
+            paths=paths,
+            what=tuple(args.what or SECTIONS),
+            samples=args.samples,
+            eval_size=args.eval_size,
+            rf_sizes=tuple(args.rf_sizes or (608, 2500, 10_000)),
+            seeds=args.seeds,
+            out=args.out,
+            device=args.device,
+            command=command_line("bench io", args),
+        )  # fmt: skip
+    )
     return 0
 
 

@@ -125,3 +125,28 @@ def _network(folder: Path, entry: dict[str, Any], space: Any) -> IONetwork:
         features=features,
         labels=labels,
     )
+
+
+def output_distances(dataset: IODataset, images: np.ndarray | None = None) -> np.ndarray:
+    """The paper's distance of two networks: the mean squared difference of their output
+    features over the same images (default: all held-out images). Shape (nets, nets)."""
+    feats = np.stack([n.features if images is None else n.features[images] for n in dataset.networks])
+    flat = feats.reshape(len(feats), -1).astype(np.float64)
+    sq = (flat**2).sum(1)
+    # |a - b|^2 = |a|^2 + |b|^2 - 2 a.b, over images x features, then per element
+    dist = (sq[:, None] + sq[None, :] - 2 * flat @ flat.T) / flat.shape[1]
+    np.fill_diagonal(dist, 0.0)
+    return np.maximum(dist, 0.0)
+
+
+def output_clusters(dataset: IODataset, threshold: float = 0.4) -> np.ndarray:
+    """Agglomerative clusters of the networks by :func:`output_distances` (complete linkage, cut
+    at ``threshold``, as the paper's Fig. 4): one cluster label per network."""
+    from sklearn.cluster import AgglomerativeClustering
+
+    if len(dataset) < 2:
+        return np.zeros(len(dataset), dtype=np.int64)
+    model = AgglomerativeClustering(
+        n_clusters=None, metric="precomputed", linkage="complete", distance_threshold=float(threshold)
+    )
+    return model.fit_predict(output_distances(dataset)).astype(np.int64)

@@ -189,9 +189,9 @@ class Arch2VecConfigP(PredictorConfig):
 
 @dataclasses.dataclass(frozen=True)
 class IOEmbeddingConfig(Arch2VecConfigP):
-    # which embedding of the IO / Accuracy model: its flatten layer ("model 2", the paper's
-    # better predictor) or arch2vec's mean of node latents ("model 1")
-    embedding: str = "flatten"
+    # which embedding of the IO / Accuracy model: arch2vec's mean of node latents ("model 1", the
+    # better predictor in the paper's Tables 6-7) or its flatten layer ("model 2")
+    embedding: str = "mean"
     model: str = ""  # the model file; empty: ``load_vae``'s (the cache's, then the shipped one)
 
     def __post_init__(self) -> None:

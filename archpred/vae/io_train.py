@@ -71,6 +71,15 @@ class IOTensors:
         return self.adj[net], self.types[net], self.n[net], None, self.accuracy[net]
 
 
+def default_unlabelled() -> GraphArrays:
+    """The unlabelled cells: our arch2vec's training set, the 90% split of all 423,624 NB-101
+    cells (``vae.train.split``), so the 10% it holds out stay unseen by every model compared."""
+    from archpred.vae.train import space_graphs, split
+
+    graphs, _ = space_graphs("nb101")
+    return graphs.take(split(len(graphs), seed=0)[0])
+
+
 def train_io_vae(
     kind: str,
     dataset: Any,
@@ -92,7 +101,7 @@ def train_io_vae(
     dataset (``archpred.data.load_io_dataset``), semi-supervised as the paper's appendix F.
 
     Args:
-        unlabelled: the unlabelled cells (default: all 423,624 NB-101 cells).
+        unlabelled: the unlabelled cells (default: ``default_unlabelled()``).
         labelled_run, unlabelled_run: the alternation (300 labelled, 200 unlabelled batches).
         checkpoint: written every epoch; an existing one is resumed.
         config: :class:`~archpred.vae.io.IOVAEConfig` fields (``image_shape`` is the dataset's).
@@ -116,9 +125,7 @@ def train_io_vae(
     images = io_images(dataset)
     splits = io_splits(dataset)
     if unlabelled is None:
-        from archpred.vae.train import space_graphs
-
-        unlabelled = space_graphs("nb101")[0]
+        unlabelled = default_unlabelled()
     with seeded(seed):  # initialisation, dropout and the reparameterisation noise
         module = build_module(kind, "nb101", image_shape=tuple(images.shape[1:]), **config).to(dev)
         vae = GraphVAE(kind, "nb101", module)

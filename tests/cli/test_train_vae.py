@@ -187,10 +187,10 @@ def test_train_io_vae_command(tmp_path, monkeypatch, capsys):
     out = tmp_path / "acc.pt"
     tiny = ["--config", "hidden=16", "--config", "layers=2", "--config", "dense=16"]
     argv = ["train", "io-vae", "--kind", "io-accuracy", "--data", str(IO_SAMPLE), "--epochs", "1", *tiny]
-    assert main([*argv, "--unlabelled-size", "50", "--embedding", "mean", "--out", str(out), "--no-progress"]) == 0
+    assert main([*argv, "--unlabelled-size", "50", "--embedding", "flatten", "--out", str(out), "--no-progress"]) == 0
     assert "saved" in capsys.readouterr().out
     vae = load_vae("io-accuracy", "nb101", path=out, device="cpu")
-    assert vae.module.config.embedding == "mean" and vae.module.config.hidden == 16
+    assert vae.module.config.embedding == "flatten" and vae.embedding_dim == 16 and vae.module.config.hidden == 16
     assert "train io-vae" in vae.meta["command"] and len(vae.meta["history"]) == 1
     assert main([*argv, "--data", str(tmp_path / "nowhere"), "--out", str(tmp_path / "x.pt")]) == 2
     assert "no IO dataset" in capsys.readouterr().err and not (tmp_path / "x.pt").exists()

@@ -1,0 +1,187 @@
+"""``bench io``: the IO dataset and the IO / Accuracy models measured as Suchopárová & Neruda do.
+
+Sections (``--what``, repeatable), each result merged into the JSON report the moment it is done:
+
+- ``dataset``: networks per split, the accuracy distribution (the paper's Fig. 9), build time;
+- ``clusters``: networks clustered by their outputs (mean squared difference over the same
+  images; complete linkage cut at 0.4, the paper's Fig. 4), each cluster's accuracies;
+- ``features``: the IO model's feature MSE on both test sets beside the mean-vector baseline
+  (Table 5);
+- ``recon`` / ``prior``: held-out reconstruction, validity and uniqueness of arch2vec, the IO
+  and the Accuracy model (Table 4; ``bench vae``'s sections);
+- ``rf``: random forests on each embedding of NB-101 cells with accuracy > 0.8, Pearson r and
+  RMSE at 608 / 2,500 / 10,000 training cells (Tables 6-7).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from archpred.bench.vae import VaeBenchConfig, _merge, bench_prior, bench_recon, bench_rf
+from archpred.errors import InvalidOption
+
+SECTIONS = ("dataset", "clusters", "features", "recon", "prior", "rf")
+MODELS = ("arch2vec", "io", "io-accuracy")
+PAPER_FEATURES = {  # Table 5: MSE, baseline
+    "test_unseen_networks": {"mse": 0.0279, "baseline": 0.0319},
+    "test_seen_networks": {"mse": 0.0299, "baseline": 0.0361},
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class IOBenchConfig:
+    """What ``run_io`` measures, and where it writes.
+
+    Args:
+        data: the IO dataset folder (None: the data dir's).
+        models: the VAEs of ``recon``, ``prior`` and ``rf``.
+        paths: a model file per kind (absent kinds: ``load_vae``'s search).
+        what: the sections, in this order.
+        samples: prior samples; eval_size: held-out NB-101 cells reconstructed;
+        rf_sizes, seeds: the forests' training sizes and seeds;
+        threshold: the clusters' distance cut; out: the JSON report.
+    """
+
+    data: Path | None = None
+    models: tuple[str, ...] = MODELS
+    paths: tuple[tuple[str, Path], ...] = ()
+    what: tuple[str, ...] = SECTIONS
+    samples: int = 10_000
+    eval_size: int | None = 10_000
+    rf_sizes: tuple[int, ...] = (608, 2500, 10_000)
+    seeds: int = 10
+    threshold: float = 0.4
+    out: Path = Path("reports/io.json")
+    device: str = "auto"
+    command: str = ""
+
+    def __post_init__(self) -> None:
+        for name, given, known in (("section", self.what, SECTIONS), ("model", self.models, MODELS)):
+            unknown = [w for w in given if w not in known]
+            if unknown:
+                raise InvalidOption(f"unknown {name}(s) {', '.join(unknown)}; choose from {', '.join(known)}")
+
+    def path(self, kind: str) -> Path | None:
+        return dict(self.paths).get(kind)
+
+    def vae_config(self, kind: str) -> VaeBenchConfig:
+        return VaeBenchConfig(
+            kinds=(kind,), space="nb101", samples=self.samples, eval_size=self.eval_size, rf_sizes=self.rf_sizes,
+            seeds=self.seeds, model=self.path(kind), out=self.out, device=self.device, command=self.command,
+        )  # fmt: skip
+
+
+def bench_dataset(dataset: Any, config: IOBenchConfig) -> None:
+    acc = dataset.accuracy
+    seconds = np.array([n.train_seconds for n in dataset.networks])
+    params = np.array([n.params for n in dataset.networks])
+    counts, edges = np.histogram(acc, bins=10, range=(0.0, 1.0))
+    _merge(
+        config.out,
+        "io/dataset",
+        {
+            "networks": len(dataset),
+            "seen": len(dataset.split("train")),
+            "unseen": len(dataset.split("val")),
+            "seen_images": len(dataset.seen_images),
+            "unseen_images": len(dataset.unseen_images),
+            "accuracy_min": float(acc.min()),
+            "accuracy_q25": float(np.quantile(acc, 0.25)),
+            "accuracy_median": float(np.median(acc)),
+            "accuracy_q75": float(np.quantile(acc, 0.75)),
+            "accuracy_max": float(acc.max()),
+            "accuracy_histogram": {"counts": counts.tolist(), "edges": edges.round(2).tolist()},
+            "train_hours": float(seconds.sum() / 3600),
+            "train_seconds_median": float(np.median(seconds)),
+            "params_min": int(params.min()),
+            "params_max": int(params.max()),
+            "recipe": dataset.manifest.get("recipe"),
+            "network": dataset.manifest.get("network"),
+            "source": dataset.manifest.get("dataset"),
+            "command": config.command,
+        },
+    )
+
+
+def bench_clusters(dataset: Any, config: IOBenchConfig) -> None:
+    from archpred.data.io_dataset import output_clusters, output_distances
+
+    start = time.perf_counter()
+    labels = output_clusters(dataset, config.threshold)
+    dist = output_distances(dataset)
+    acc = dataset.accuracy
+    clusters = sorted(
+        (
+            {
+                "size": int((labels == c).sum()),
+                "accuracy_mean": float(acc[labels == c].mean()),
+                "accuracy_std": float(acc[labels == c].std()),
+            }
+            for c in np.unique(labels)
+        ),
+        key=lambda c: -c["size"],
+    )
+    iu = np.triu_indices(len(dist), 1)
+    _merge(
+        config.out,
+        "io/clusters",
+        {
+            "threshold": config.threshold,
+            "clusters": len(clusters),
+            "largest": clusters[:10],
+            "distance_median": float(np.median(dist[iu])),
+            "distance_max": float(dist[iu].max()),
+            # does output similarity follow accuracy? Spearman of distance vs accuracy gap over all pairs
+            "distance_vs_accuracy_gap_spearman": _spearman(dist[iu], np.abs(acc[:, None] - acc[None, :])[iu]),
+            "seconds": time.perf_counter() - start,
+            "command": config.command,
+        },
+    )
+
+
+def _spearman(a: np.ndarray, b: np.ndarray) -> float:
+    from scipy.stats import spearmanr
+
+    return float(spearmanr(a, b).statistic)
+
+
+def bench_features(dataset: Any, config: IOBenchConfig) -> None:
+    from archpred.bench.vae import _model_info
+    from archpred.vae.io_train import feature_errors
+    from archpred.vae.model import load_vae
+
+    vae = load_vae("io", "nb101", path=config.path("io"), device=config.device)
+    for name, value in feature_errors(vae, dataset).items():
+        _merge(
+            config.out,
+            f"io/features/{name}",
+            {**value, "paper": PAPER_FEATURES[name], "model": _model_info(vae), "command": config.command},
+        )
+
+
+def run_io(config: IOBenchConfig) -> None:
+    """Run the sections of ``config.what`` in order, merging each result into ``config.out``."""
+    from archpred.data.io_dataset import load_io_dataset
+    from archpred.vae.model import load_vae
+
+    dataset = load_io_dataset(config.data) if {"dataset", "clusters", "features"} & set(config.what) else None
+    for section in config.what:
+        if section == "dataset":
+            bench_dataset(dataset, config)
+        elif section == "clusters":
+            bench_clusters(dataset, config)
+        elif section == "features":
+            bench_features(dataset, config)
+        elif section == "rf":
+            for kind in config.models:
+                for embedding in (None,) if kind == "arch2vec" else ("mean", "flatten"):
+                    bench_rf(config.vae_config(kind), kind, embedding)
+        else:
+            for kind in config.models:
+                vae = load_vae(kind, "nb101", path=config.path(kind), device=config.device)
+                {"recon": bench_recon, "prior": bench_prior}[section](vae, config.vae_config(kind), f"{kind}/nb101")

@@ -1,0 +1,69 @@
+"""``bench io`` on the shipped IO sample with tiny models: every section merged into the report
+at once, the paper's numbers beside ours."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from archpred.cli import main
+from archpred.data.io_dataset import load_io_dataset, output_clusters, output_distances
+from tests.conftest import IO_SAMPLE, needs_data, tiny_io_model
+
+
+@pytest.fixture(scope="module")
+def models(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("io-models")
+    return {kind: tiny_io_model(kind, folder) for kind in ("io", "io-accuracy")}
+
+
+def bench(models, out, *extra):
+    return main([
+        "bench", "io", "--data", str(IO_SAMPLE), "--io-model", str(models["io"]),
+        "--accuracy-model", str(models["io-accuracy"]), "--out", str(out), "--device", "cpu", *extra,
+    ])  # fmt: skip
+
+
+def test_dataset_clusters_and_feature_errors(models, tmp_path):
+    out = tmp_path / "io.json"
+    assert bench(models, out, "--what", "dataset", "--what", "clusters", "--what", "features") == 0
+    report = json.loads(out.read_text())
+    data = load_io_dataset(IO_SAMPLE)
+    assert report["io/dataset"]["networks"] == 8 and report["io/dataset"]["seen"] == 6
+    assert sum(report["io/dataset"]["accuracy_histogram"]["counts"]) == 8
+    assert report["io/dataset"]["accuracy_max"] == pytest.approx(data.accuracy.max())
+    labels = output_clusters(data)
+    assert report["io/clusters"]["clusters"] == len(np.unique(labels))
+    assert sum(c["size"] for c in report["io/clusters"]["largest"]) == 8
+    for name in ("test_unseen_networks", "test_seen_networks"):
+        entry = report[f"io/features/{name}"]
+        assert entry["mse"] > 0 and entry["baseline"] > 0 and entry["paper"]["mse"] in (0.0279, 0.0299)
+
+
+def test_output_distances_are_mean_squared_output_differences():
+    data = load_io_dataset(IO_SAMPLE)
+    dist = output_distances(data)
+    a, b = data.networks[2].features, data.networks[5].features
+    assert dist[2, 5] == pytest.approx(float(((a - b) ** 2).mean()), rel=1e-5)
+    assert np.allclose(dist, dist.T) and np.all(np.diag(dist) == 0)
+    assert len(np.unique(output_clusters(data, threshold=1e9))) == 1  # one cluster under a huge cut
+    assert len(np.unique(output_clusters(data, threshold=1e-9))) == 8  # each its own under a tiny one
+
+
+@needs_data("nb101")
+def test_forests_on_each_embedding(models, tmp_path):
+    out = tmp_path / "io.json"
+    assert bench(models, out, "--what", "rf", "--kind", "io", "--rf-sizes", "60", "--seeds", "2") == 0
+    report = json.loads(out.read_text())
+    assert set(report) == {"rf/io-mean/nb101/60", "rf/io-flatten/nb101/60"}
+    for entry in report.values():
+        assert -1 <= entry["pearson"] <= 1 and entry["rmse"] > 0 and entry["seeds"] == 2
+
+
+def test_bad_options_are_one_line_errors(models, tmp_path, capsys):
+    assert bench(models, tmp_path / "x.json", "--data", str(tmp_path / "nowhere"), "--what", "dataset") == 2
+    assert "no IO dataset" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        bench(models, tmp_path / "x.json", "--what", "everything")
