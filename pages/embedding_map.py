@@ -10,14 +10,14 @@ from archpred.app.text import fmt_number
 ui.through_navigation()
 st.title("Embedding map")
 st.caption(
-    "Each point is a cell of the benchmark, placed by its SVGe or arch2vec graph embedding and projected to 2-D. "
+    "Each point is a cell of the benchmark, placed by its graph embedding (SVGe, arch2vec, or arch2vec trained with networks' outputs or accuracies) and projected to 2-D. "
     "Select a point (click or lasso) to see its cell."
 )
 
 WHOLE = "the whole NB-101 space (423,624 cells)"
 scope = st.radio("Cells", ["a benchmark table", WHOLE], horizontal=True, key="embed_scope")
 if scope == WHOLE:
-    kind = st.selectbox("Model", latent.KINDS, key="embed_kind")
+    kind = st.selectbox("Model", latent.KINDS, key="embed_kind", format_func=latent.label)
     space_view.render(kind, ui.device_or_stop())
     st.stop()
 

@@ -14,7 +14,7 @@ st.caption(
 )
 
 c1, c2, c3 = st.columns(3)
-kind = c1.selectbox("Model", latent.KINDS, key="walk_kind")
+kind = c1.selectbox("Model", latent.KINDS, key="walk_kind", format_func=latent.label)
 bench_name = c2.selectbox("Benchmark", latent.spaces_or_stop(kind), key="walk_bench")
 mode = c3.radio("Walk", ["Line between two cells", "Circle around a cell"], key="walk_mode", horizontal=True)
 

@@ -130,7 +130,7 @@ def write_nb101_enumeration(cache: Path, cells: list) -> None:
     np.savez_compressed(cache / "nb101" / "nb101_all_cells.npz", adjacency=adjacency, codes=codes, hashes=hashes)
 
 
-IO_SAMPLE = ROOT / "tests" / "data" / "io_sample"  # 8 real networks (6 seen, 2 unseen); its manifest has the recipe
+IO_SAMPLE = ROOT / "assets" / "io" / "sample"  # 8 real networks (6 seen, 2 unseen); its manifest has the recipe
 TINY_IO = {"hidden": 16, "layers": 2, "latent": 4, "dense": 16, "image_hidden": 8}
 
 

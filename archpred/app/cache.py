@@ -156,12 +156,11 @@ def _vae(kind: str, space: str, path: str, mtime: float, device: str) -> GraphVA
 
 def try_vae(kind: str, space: str, device: str) -> tuple[GraphVAE | None, str | None]:
     """``(vae, None)``, or ``(None, message)`` saying how to train the missing model."""
+    from archpred.vae.model import train_command
+
     path = vae_file(kind, space)
     if path is None:
-        return None, (
-            f"No trained {kind} model for {space}. Train one with: "
-            f"python -m archpred train vae --kind {kind} --space {space}"
-        )
+        return None, f"No trained {kind} model for {space}. Train one with: {train_command(kind, space)}"
     try:
         return _vae(kind, space, str(path), path.stat().st_mtime, device), None
     except (ArchpredError, OSError, ValueError) as err:
@@ -431,3 +430,48 @@ def gennape_upload(digest: str, upload: str, _model: Any, _graphs: Any) -> tuple
     table = graph_table(_model, _graphs, UPLOAD)
     scores = _model.member_scores(_model.features(_graphs))
     return table, {name: float(value[0]) for name, value in scores.items()}
+
+
+# -- the IO dataset (arch2vec + input-output information) ------------------------------------------
+def io_dataset_default() -> Path:
+    """The data dir's IO dataset when it is built, else the shipped 8-network sample."""
+    from archpred.data.io_dataset import MANIFEST, default_io_dir
+    from archpred.paths import ASSETS_DIR
+
+    built = default_io_dir()
+    return built if (built / MANIFEST).is_file() else ASSETS_DIR / "io" / "sample"
+
+
+@st.cache_resource(show_spinner="Loading the IO dataset ...", max_entries=4)
+def _io_dataset(folder: str, mtime_ns: int) -> Any:
+    from archpred.data.io_dataset import load_io_dataset
+
+    return load_io_dataset(folder)
+
+
+def try_io_dataset(folder: str | Path) -> tuple[Any, str | None]:
+    """``(IODataset, None)`` or ``(None, message)``; reloaded when its manifest changes."""
+    from archpred.data.io_dataset import MANIFEST
+
+    manifest = Path(folder) / MANIFEST
+    try:
+        return _io_dataset(str(folder), manifest.stat().st_mtime_ns if manifest.is_file() else 0), None
+    except ArchpredError as err:
+        return None, str(err)
+
+
+@st.cache_data(show_spinner="Clustering the networks by their outputs ...", max_entries=8)
+def io_clusters(folder: str, mtime_ns: int, threshold: float) -> np.ndarray:
+    from archpred.data.io_dataset import output_clusters
+
+    dataset, _ = try_io_dataset(folder)
+    return output_clusters(dataset, threshold)
+
+
+@st.cache_data(show_spinner=False, max_entries=2)
+def io_images(folder: str, mtime_ns: int) -> np.ndarray:
+    """The held-out images of the dataset's features (digits: small, loaded in a second)."""
+    from archpred.vae.io import io_images as images
+
+    dataset, _ = try_io_dataset(folder)
+    return images(dataset)

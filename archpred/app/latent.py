@@ -22,22 +22,36 @@ from archpred.errors import InvalidArchitecture
 from archpred.spaces import Architecture
 from archpred.vae.projection import PROJECTIONS
 
-KINDS = ("svge", "arch2vec")
+KINDS = ("svge", "arch2vec", "io", "io-accuracy")
+LABELS = {"svge": "SVGe", "arch2vec": "arch2vec", "io": "IO model (arch2vec + outputs)",
+          "io-accuracy": "Accuracy model (arch2vec + accuracy)"}  # fmt: skip
 SPACES = ("nb201", "nb101", "enas")  # benchmarks whose space has a VAE
 FIT_SIZE = cache.FIT_SIZE
-__all__ = ["FIT_SIZE", "KINDS", "PROJECTIONS", "SPACES"]
+__all__ = ["FIT_SIZE", "KINDS", "LABELS", "PROJECTIONS", "SPACES"]
+
+
+def label(kind: str) -> str:
+    """A model's name in the menus."""
+    return LABELS.get(kind, kind)
+
+
+def kind_spaces(kind: str) -> tuple[str, ...]:
+    """The spaces a ``kind`` model can exist for: the IO models learn from NB-101 networks."""
+    return ("nb101",) if kind in ("io", "io-accuracy") else SPACES
 
 
 def available_spaces(kind: str) -> list[str]:
     """Benchmarks with a trained ``kind`` model for their space."""
-    return [s for s in SPACES if cache.vae_file(kind, s) is not None]
+    return [s for s in kind_spaces(kind) if cache.vae_file(kind, s) is not None]
 
 
 def spaces_or_stop(kind: str) -> list[str]:
     """``available_spaces``; an inline error with the training command when there is none."""
+    from archpred.vae.model import train_command
+
     spaces = available_spaces(kind)
     if not spaces:
-        st.error(f"No trained {kind} model. Train one with: python -m archpred train vae --kind {kind} --space nb201")
+        st.error(f"No trained {kind} model. Train one with: {train_command(kind, kind_spaces(kind)[0])}")
         st.stop()
     return spaces
 
@@ -170,7 +184,7 @@ DEFAULT_RADIUS = {
     ("arch2vec", "nb101"): 3.0,
     ("arch2vec", "enas"): 3.0,
 }
-FALLBACK_RADIUS = {"svge": 4.0, "arch2vec": 3.0}  # a space not measured
+FALLBACK_RADIUS = {"svge": 4.0, "arch2vec": 3.0, "io": 3.0, "io-accuracy": 3.0}  # a space not measured
 RADIUS_RANGE = (0.5, 12.0)
 
 

@@ -95,6 +95,7 @@ PAGES = [
     ("pages/embedding_map.py", "Embedding map", ":material/scatter_plot:"),
     ("pages/latent_walk.py", "Latent walk", ":material/route:"),
     ("pages/clusters.py", "Clusters", ":material/bubble_chart:"),
+    ("pages/trained_networks.py", "Trained networks", ":material/neurology:"),
     ("pages/train.py", "Train", ":material/fitness_center:"),
     ("pages/search.py", "Search", ":material/travel_explore:"),
 ]

@@ -291,10 +291,12 @@ def load_vae(kind: str, space: str | SearchSpace, path: str | Path | None = None
             return model
     where = " or ".join(str(c) for c in candidates)
     raise CheckpointError(
-        f"no trained {kind} model for {space_name} (looked in {where}); "
-        + (
-            f"train one with: python -m archpred train io-vae --kind {kind}"
-            if kind in ("io", "io-accuracy")
-            else f"train one with: python -m archpred train vae --kind {kind} --space {space_name}"
-        )
+        f"no trained {kind} model for {space_name} (looked in {where}); train one with: {train_command(kind, space_name)}"
     )
+
+
+def train_command(kind: str, space: str) -> str:
+    """The command that trains the ``kind`` model of ``space`` where ``load_vae`` finds it."""
+    if kind in ("io", "io-accuracy"):  # NB-101 only: the IO dataset's networks are NB-101 cells
+        return f"python -m archpred train io-vae --kind {kind}"
+    return f"python -m archpred train vae --kind {kind} --space {space}"

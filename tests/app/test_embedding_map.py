@@ -8,7 +8,7 @@ from streamlit.testing.v1 import AppTest
 
 from archpred.app import cache, latent, state
 from archpred.paths import ASSETS_DIR
-from tests.conftest import ROOT
+from tests.conftest import ROOT, needs_data
 
 PAGE = str(ROOT / "pages" / "embedding_map.py")
 
@@ -188,3 +188,30 @@ def test_a_whole_space_point_opens_in_the_cell_editor(small_nb101_space, monkeyp
     assert [t.value for t in at.title] == ["Cell editor"]
     cell = cache.space_arrays("nb101").archs([200])[0]
     assert at.session_state[state.CELLS_KEY]["nb101"] == cell.to_dict()
+
+
+def test_an_io_model_without_a_trained_file_names_its_own_command(monkeypatch, tmp_path):
+    monkeypatch.setattr("archpred.vae.model.ASSETS_DIR", tmp_path)
+    monkeypatch.setenv("ARCHPRED_CACHE_DIR", str(tmp_path))
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.session_state["embed_kind"] = "io"
+    at.run()
+    assert not at.exception
+    assert [e.value for e in at.error] == [
+        "No trained io model. Train one with: python -m archpred train io-vae --kind io"
+    ]
+
+
+@needs_data("nb101")
+def test_an_io_model_maps_nb101_only(monkeypatch, tmp_path, fake_projection):
+    """The IO models learn from NB-101 networks: NB-101 is their one benchmark."""
+    from tests.conftest import tiny_io_model
+
+    monkeypatch.setenv("ARCHPRED_CACHE_DIR", str(tmp_path))
+    tiny_io_model("io-accuracy", tmp_path / "vae")
+    at = AppTest.from_file(PAGE, default_timeout=300)
+    at.session_state["embed_kind"] = "io-accuracy"
+    at.run()
+    assert not at.exception and not at.error
+    assert at.selectbox(key="embed_bench").options == ["nb101"]
+    assert at.selectbox(key="embed_kind").value == "io-accuracy"
