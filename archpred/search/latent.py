@@ -25,7 +25,7 @@ from archpred.errors import InvalidOption
 from archpred.search.base import Candidates
 from archpred.spaces import Architecture, SearchSpace
 
-VAE_KINDS = ("arch2vec", "svge")
+VAE_KINDS = ("arch2vec", "svge", "io", "io-accuracy")  # io kinds: NB-101 only (archpred.vae.io)
 VECTORS = ("latent", "embedding")
 # a box side of zero width (a latent coordinate every evaluable cell shares) is widened to this
 _MIN_WIDTH = 1e-6

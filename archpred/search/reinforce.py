@@ -58,7 +58,9 @@ class Reinforce(Searcher):
 
     Args:
         vae: ``arch2vec`` (default, theirs: its 16-d graph embedding, the mean of the node
-            latents) or ``svge`` (its 56-d latent).
+            latents), ``svge`` (its 56-d latent), or on NB-101 ``io`` / ``io-accuracy`` (arch2vec
+            trained with the IO dataset's outputs or accuracies, ``archpred.vae.io``: the input-output
+            paper's REINFORCE comparison).
         n_initial: uniformly random cells first; the last is the policy's first state.
         batch: steps per episode (one policy update each).
         lr: Adam's learning rate.

@@ -12,6 +12,7 @@ from archpred.errors import ArchpredError, InvalidOption
 from archpred.search import SEARCHERS, Evaluation, make_searcher, run_search, searcher_options
 from archpred.search.latent import latent_table
 from archpred.spaces import get_space
+from tests.conftest import needs_data
 
 from . import test_searchers as contract
 from .conftest import SMALL, table_oracle
@@ -185,3 +186,25 @@ def test_bad_options_are_one_line_errors(name, options):
         make_searcher(name, get_space("nb201"), np.random.default_rng(0), **options)
     assert isinstance(err.value, ArchpredError) and "\n" not in str(err.value)
     assert next(iter(options)) in str(err.value)
+
+
+@needs_data("nb101")
+@pytest.mark.parametrize("kind", ["io", "io-accuracy"])
+def test_reinforce_walks_the_io_models_embeddings_on_nb101(kind, monkeypatch, tmp_path):
+    """The input-output paper's REINFORCE comparison: the same searcher on the IO / Accuracy
+    model's embeddings (a tiny model here, found by ``load_vae`` in the cache)."""
+    from archpred.search import latent as latent_module
+    from tests.conftest import tiny_io_model
+
+    monkeypatch.setenv("ARCHPRED_CACHE_DIR", str(tmp_path))
+    tiny_io_model(kind, tmp_path / "vae")
+    latent_module.search_vae.cache_clear()
+    try:
+        oracle = table_oracle("nb101")
+        searcher = make_searcher(
+            "reinforce", oracle.space, np.random.default_rng(0), candidates=oracle.candidates(), vae=kind, batch=4
+        )
+        seen = contract.drive(searcher, oracle, 9)
+        assert len({e.key for e in seen}) == 9 and searcher.table.kind == kind
+    finally:
+        latent_module.search_vae.cache_clear()
