@@ -96,6 +96,25 @@ class GNNRound(nn.Module):
         m = self.forward_msg(h, edge_index) + self.reverse_msg(h, edge_index.flip(0))
         return self.update(m, h)
 
+    def forward_dense(self, h: torch.Tensor, adj: torch.Tensor) -> torch.Tensor:
+        """The same round on padded graphs: h (B, M, d), adj (B, M, M) float (``adj[u, v]`` for
+        u -> v) -> (B, M, d). Summing ``W_v h_v + b + W_u h_u`` over the in-edges of v is
+        ``indeg(v) (W_v h_v + b) + (A^T W_u h)_v``, two batched matmuls instead of a gather and a
+        scatter per edge (several times faster on a CPU; the same function)."""
+        d = h.shape[-1]
+        fw, rv = self.forward_msg.lin, self.reverse_msg.lin
+        indeg, outdeg = adj.sum(1).unsqueeze(-1), adj.sum(2).unsqueeze(-1)
+        m = indeg * nn.functional.linear(h, fw.weight[:, :d], fw.bias) + adj.transpose(1, 2) @ nn.functional.linear(
+            h, fw.weight[:, d:]
+        )
+        m = (
+            m
+            + outdeg * nn.functional.linear(h, rv.weight[:, :d], rv.bias)
+            + adj @ nn.functional.linear(h, rv.weight[:, d:])
+        )
+        b, n, _ = h.shape
+        return self.update(m.reshape(b * n, -1), h.reshape(b * n, d)).view(b, n, d)
+
 
 class GNNSurrogate(nn.Module):
     """The GNN surrogate of Lukasik, Friede, Stuckenschmidt and Keuper (GCPR 2020).
@@ -152,6 +171,22 @@ class GNNSurrogate(nn.Module):
         self, node_type: torch.Tensor, edge_index: torch.Tensor, batch: torch.Tensor, size: int
     ) -> torch.Tensor:
         return self.regressor(self.embed_graphs(node_type, edge_index, batch, size)).squeeze(-1)
+
+    def embed_dense(self, types: torch.Tensor, adj: torch.Tensor) -> torch.Tensor:
+        """:meth:`embed_graphs` of padded graphs: types (B, M) long (-1 padding), adj (B, M, M)
+        -> (B, d_graph). Padding vertices have no edges, so they never reach a real vertex, and
+        the readout leaves them out."""
+        mask = (types >= 0).unsqueeze(-1)
+        h = self.embed(types.clamp(min=0))
+        a = adj.to(h.dtype)
+        for layer in self.rounds:
+            h = layer.forward_dense(h, a)
+        gated = self.project(h) * torch.sigmoid(self.gate(h))
+        return (gated * mask).sum(1)
+
+    def forward_dense(self, types: torch.Tensor, adj: torch.Tensor) -> torch.Tensor:
+        """:meth:`forward` on padded graphs (see :meth:`embed_dense`): -> (B,)."""
+        return self.regressor(self.embed_dense(types, adj)).squeeze(-1)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -210,6 +245,9 @@ class GNNPredictor(TorchPredictor):
     name = "gnn"
     Config = GNNConfig
     reads_padded = True
+    # cells per forward pass when predicting: the node states of 512 NB-101 cells stay in the
+    # CPU's caches (2,048 cells: 1.3x slower, bench scoring)
+    predict_batch = 512
 
     def _features(self, archs: list[Architecture]) -> dict[str, torch.Tensor]:
         return padded_graphs(self.space_, archs)
@@ -222,6 +260,6 @@ class GNNPredictor(TorchPredictor):
         return GNNSurrogate(len(self.space_.node_types), c.d_node, c.d_graph, c.rounds, c.mlp)
 
     def _forward(self, module: nn.Module, batch: dict[str, torch.Tensor]) -> torch.Tensor:
-        types, adj = batch["types"], batch["adj"]
-        node_type, edge_index, graph = batch_from_padded(types, adj)
-        return module(node_type, edge_index, graph, types.shape[0])
+        # the dense form of the same message passing (GNNSurrogate.forward_dense; equal to the
+        # PyG form, tests/predictors/test_models.py): about 1.8x faster to score a whole space
+        return module.forward_dense(batch["types"], batch["adj"])

@@ -43,7 +43,7 @@ class SpaceScores:
 
 def score_space(
     predictor: Predictor,
-    space: SearchSpace | None = None,
+    space: SearchSpace | str | None = None,
     *,
     arrays: SpaceArrays | None = None,
     batch_size: int = 32_768,
@@ -60,6 +60,10 @@ def score_space(
 
     if not predictor.is_fitted:
         raise NotFittedError(f"this {predictor.name} predictor is not fitted yet; call fit(archs, y) first")
+    if isinstance(space, str):
+        from archpred.spaces import get_space
+
+        space = get_space(space)
     space = space or predictor.space_
     if space.name != predictor.space_.name:
         raise InvalidOption(f"this {predictor.name} predictor was fitted on {predictor.space_.name}, not {space.name}")

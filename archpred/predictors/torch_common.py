@@ -227,6 +227,7 @@ class TorchPredictor(Predictor):
     # True where the features are built from ``space.padded`` graphs alone (``_padded_features``):
     # then ``predict_padded`` scores a whole space's arrays without building its architectures.
     reads_padded = False
+    predict_batch = 2048  # cells per forward pass when predicting
 
     def __init__(
         self,
@@ -373,7 +374,7 @@ class TorchPredictor(Predictor):
         return self._build()
 
     def _predict_member(self, modules: dict[str, nn.Module], feats: dict[str, torch.Tensor]) -> np.ndarray:
-        return predict_network(modules["net"], self._forward, feats, self.torch_device)
+        return predict_network(modules["net"], self._forward, feats, self.torch_device, self.predict_batch)
 
     def _predict(self, archs: list[Architecture]) -> np.ndarray:
         return self._predict_features(self._features(archs))

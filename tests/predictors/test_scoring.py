@@ -80,6 +80,8 @@ def test_score_space_refuses_what_it_cannot_score(nb201_arrays) -> None:
     model = make_predictor("neural-predictor", seed=0, **TINY["neural-predictor"]).fit(cells, np.linspace(0.5, 0.9, 20))
     with pytest.raises(InvalidOption, match="fitted on nb201, not nb101"):
         score_space(model, NB101)
+    with pytest.raises(InvalidOption, match="fitted on nb201, not nb101"):
+        score_space(model, "nb101")  # a space's name as well as the space
     with pytest.raises(InvalidOption, match="batch_size"):
         score_space(model, arrays=nb201_arrays, batch_size=0)
     with pytest.raises(InvalidOption, match=r"\(N, 8, 8\)"):
