@@ -3,7 +3,6 @@ through the one training loop (``archpred.training.fit_loop``: checkpoint every 
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,10 +13,11 @@ import torch
 
 from archpred.errors import InvalidOption
 from archpred.options import check_values
-from archpred.training import FunctionCallback, fit_loop, resolve_device, seeded
+from archpred.training import fit_loop, resolve_device, seeded
 from archpred.vae.data import GraphArrays, from_archs
 from archpred.vae.io import IO_KINDS, IOSplits, Pairs, alternating, io_images, io_splits
 from archpred.vae.model import GraphVAE, build_module
+from archpred.vae.train import epoch_clock, space_graphs, split
 
 PRIOR_GRAPHS = 50_000  # unlabelled cells whose posteriors fit the sampling prior (arch2vec's way)
 VAL_PAIRS = 20_000  # at most this many pairs per validation set, each epoch
@@ -74,8 +74,6 @@ class IOTensors:
 def default_unlabelled() -> GraphArrays:
     """The unlabelled cells: our arch2vec's training set, the 90% split of all 423,624 NB-101
     cells (``vae.train.split``), so the 10% it holds out stay unseen by every model compared."""
-    from archpred.vae.train import space_graphs, split
-
     graphs, _ = space_graphs("nb101")
     return graphs.take(split(len(graphs), seed=0)[0])
 
@@ -157,15 +155,6 @@ def train_io_vae(
                     out[f"{name}_baseline"] = baseline_mse(data, splits.train, p, target)
             return out
 
-        clock = {"t": time.perf_counter()}
-
-        def timing(epoch: int, logs: dict[str, float]) -> None:
-            now = time.perf_counter()
-            logs["seconds"] = now - clock["t"]
-            clock["t"] = now
-            if on_epoch is not None:
-                on_epoch(epoch, logs)
-
         history = fit_loop(
             module,
             step,
@@ -173,7 +162,7 @@ def train_io_vae(
             epochs=epochs,
             optimizer=optimizer,
             validate=validate,
-            callbacks=[FunctionCallback(timing)],
+            callbacks=[epoch_clock(on_epoch)],
             checkpoint=checkpoint,
             progress=progress,
             desc=f"{kind} model",

@@ -68,6 +68,23 @@ class _Recipe:
     seed: int
 
 
+def epoch_clock(on_epoch: Callable[[int, dict[str, float]], Any] | None, graphs: int | None = None) -> FunctionCallback:
+    """A callback that logs each epoch's ``seconds`` (and ``train_graphs_per_s`` of ``graphs``
+    graphs an epoch), then hands the logs to ``on_epoch``."""
+    clock = {"t": time.perf_counter()}
+
+    def timing(epoch: int, logs: dict[str, float]) -> None:
+        now = time.perf_counter()
+        logs["seconds"] = now - clock["t"]
+        if graphs is not None:
+            logs["train_graphs_per_s"] = graphs / max(logs["seconds"], 1e-9)
+        clock["t"] = now
+        if on_epoch is not None:
+            on_epoch(epoch, logs)
+
+    return FunctionCallback(timing)
+
+
 def train_vae(
     kind: str,
     space: str,
@@ -117,17 +134,7 @@ def train_vae(
                 return {}
             return {f"val_{k}": v for k, v in reconstruction(vae, val).items()}
 
-        clock = {"t": time.perf_counter()}
-
-        def timing(epoch: int, logs: dict[str, float]) -> None:
-            now = time.perf_counter()
-            logs["seconds"] = now - clock["t"]
-            logs["train_graphs_per_s"] = len(train) / max(logs["seconds"], 1e-9)
-            clock["t"] = now
-            if on_epoch is not None:
-                on_epoch(epoch, logs)
-
-        callbacks = [FunctionCallback(timing)]
+        callbacks = [epoch_clock(on_epoch, len(train))]
         if lr_min is not None:
             callbacks.insert(0, CosineLR(optimizer, lr, lr_min, epochs))
         history = fit_loop(

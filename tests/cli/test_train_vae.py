@@ -183,7 +183,7 @@ def test_train_io_vae_command(tmp_path, monkeypatch, capsys):
     space = get_space("nb101")
     rng = np.random.default_rng(0)
     few = from_archs(space, [space.sample(rng) for _ in range(100)])
-    monkeypatch.setattr("archpred.vae.train.space_graphs", lambda name: (few, [str(i) for i in range(100)]))
+    monkeypatch.setattr("archpred.vae.io_train.default_unlabelled", lambda: few)  # not the 381,262 cells
     out = tmp_path / "acc.pt"
     tiny = ["--config", "hidden=16", "--config", "layers=2", "--config", "dense=16"]
     argv = ["train", "io-vae", "--kind", "io-accuracy", "--data", str(IO_SAMPLE), "--epochs", "1", *tiny]

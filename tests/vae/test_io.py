@@ -19,14 +19,6 @@ from archpred.vae.model import build_module
 from tests.conftest import IO_SAMPLE, TINY_IO, tiny_io_model
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 @pytest.fixture(scope="module")
 def sample():
     return load_io_dataset(IO_SAMPLE)

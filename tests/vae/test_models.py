@@ -40,15 +40,6 @@ NB101_CELL = {
 }
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Small models on a shared CPU: one thread avoids OpenMP spinning."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def tiny_vae(kind: str, space: str, seed: int = 0) -> GraphVAE:
     torch.manual_seed(seed)
     return GraphVAE(kind, space, build_module(kind, space, **TINY[kind]))
