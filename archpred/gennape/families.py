@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -193,24 +194,44 @@ def _build_in_pool(
 def cached_graphs(name: str, keys: list[str]) -> dict[str, tuple[GraphSet, int]]:
     """Key -> (shard, row) for those of ``keys`` whose CGs ``load_family`` has already cached
     (nothing is built; a shard that does not match the table is ignored, as ``load_family``
-    would rebuild it)."""
-    from archpred.data import load_benchmark
+    would rebuild it). The family's table is read once per process and data folder, and the
+    last shards read stay in memory, so one cell's lookup costs microseconds (the cell editor
+    asks once per new cell; tracing its network instead takes about 100 ms)."""
+    from archpred.paths import data_dir
 
     folder = cache_dir("gennape", "graphs", name, create=False)
     if not folder.is_dir():
         return {}
-    spec = _spec(name)
-    bench = load_benchmark(spec.benchmark)
-    order = family_order(spec, bench.keys)
-    position = {bench.keys[r]: i for i, r in enumerate(order)}
+    shard_of, expected = _family_index(name, str(data_dir()), SHARD)
     found: dict[str, tuple[GraphSet, int]] = {}
-    for index in sorted({position[k] // SHARD for k in keys if k in position}):
-        expected = [bench.keys[r] for r in order[index * SHARD : (index + 1) * SHARD]]
-        shard = _load_shard(folder / f"shard_{index:04d}.npz", expected)
+    for index in sorted({shard_of[k] for k in keys if k in shard_of}):
+        path = folder / f"shard_{index:04d}.npz"
+        if not path.is_file():
+            continue
+        shard = _cached_shard(str(path), path.stat().st_mtime_ns, expected[index])
         if shard is not None:
             row_of = {k: i for i, k in enumerate(shard.keys)}
             found.update({k: (shard, row_of[k]) for k in keys if k in row_of})
     return found
+
+
+@lru_cache(maxsize=len(FAMILIES) * 2)
+def _family_index(name: str, data_folder: str, shard_size: int) -> tuple[dict[str, int], tuple[tuple[str, ...], ...]]:
+    """Key -> shard number, and the keys each shard must hold, from the family's table."""
+    from archpred.data import load_benchmark
+
+    spec = _spec(name)
+    bench = load_benchmark(spec.benchmark)
+    order = family_order(spec, bench.keys)
+    shard_of = {bench.keys[r]: i // shard_size for i, r in enumerate(order)}
+    expected = tuple(tuple(bench.keys[r] for r in order[i : i + shard_size]) for i in range(0, len(order), shard_size))
+    return shard_of, expected
+
+
+@lru_cache(maxsize=16)
+def _cached_shard(path: str, mtime_ns: int, expected: tuple[str, ...]) -> GraphSet | None:
+    """``_load_shard``, remembered per file version (the 16 last: ~100 MB at most)."""
+    return _load_shard(Path(path), list(expected))
 
 
 def _load_shard(path: Path, keys: list[str]) -> GraphSet | None:

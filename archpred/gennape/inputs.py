@@ -27,6 +27,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from torch import nn
 from torch_geometric.data import Data
 
@@ -85,12 +86,37 @@ def to_graphs(
         raise InvalidOption(f"input_shape must be (C, H, W), got {tuple(input_shape)}")
     single = (str, bytes, bytearray, memoryview, Path, nn.Module, Data, Architecture)
     items = [items] if isinstance(items, single) or not isinstance(items, Iterable) else list(items)
-    graphs, keys = [], []
+    cached = _cached_cells(items, space)
+    positions, graphs, keys = [], [], []
     for position, item in enumerate(items):
-        graph, key = _item_graph(item, position, input_shape, space)
-        graphs.append(graph)
-        keys.append(key)
-    return GraphSet.from_graphs(graphs, keys)
+        if position not in cached:
+            graph, key = _item_graph(item, position, input_shape, space)
+            positions.append(position)
+            graphs.append(graph)
+            keys.append(key)
+    built = GraphSet.from_graphs(graphs, keys)
+    if not cached:
+        return built
+    hits = sorted(cached)
+    together = GraphSet.concat([built, *(cached[p] for p in hits)])
+    return together.subset(np.argsort(positions + hits, kind="stable"))
+
+
+def _cached_cells(items: list[Any], space: str | None) -> dict[int, GraphSet]:
+    """Position -> one-graph ``GraphSet`` for the benchmark cells among ``items`` whose CGs a
+    family build has cached (``families.cached_graphs``): read, not traced again."""
+    from archpred.gennape.families import FAMILIES, cached_graphs
+
+    wanted: dict[str, dict[str, list[int]]] = {}
+    for position, item in enumerate(items):
+        if isinstance(item, Architecture) and item.space in FAMILIES and space in (None, item.space):
+            wanted.setdefault(item.space, {}).setdefault(get_space(item.space).key(item), []).append(position)
+    out: dict[int, GraphSet] = {}
+    for family, by_key in wanted.items():
+        for key, (shard, row) in cached_graphs(family, list(by_key)).items():
+            one = shard.subset([row])
+            out.update({position: one for position in by_key[key]})
+    return out
 
 
 def _item_graph(item: Any, position: int, input_shape: Sequence[int] | None, space: str | None) -> tuple[Data, str]:

@@ -163,3 +163,31 @@ def test_nearest_nb101_cells_by_cosine(model, upload, own_cache):
     assert near["key"].iloc[0] == frame["key"].iloc[2] and near["similarity"].iloc[0] == pytest.approx(1.0)
     assert list(near["similarity"]) == sorted(near["similarity"], reverse=True)
     assert atlas.nearest(frame, frame["embedding"].iloc[0], families=["macro"]).empty
+
+
+def test_to_graphs_reads_cached_cells_and_traces_the_rest(own_cache, monkeypatch):
+    """The cell editor's path: a benchmark cell whose CG a family build cached is read (no
+    tracing); the others are traced; the order of the items is kept, and the graphs are the
+    ones tracing would give."""
+    from archpred.gennape import families
+    from archpred.gennape.inputs import to_graphs
+    from archpred.spaces import get_space
+
+    monkeypatch.setattr("archpred.gennape.families.SHARD", 4)
+    family = families.load_family("nb201", limit=8, shard_size=4)
+    space = get_space("nb201")
+    outside = space.sample(np.random.default_rng(11))
+    assert space.key(outside) not in family.graphs.keys
+    items = [family.archs[5], outside, family.archs[2], family.archs[5]]
+    traced = []
+    real = families.build_graph
+    monkeypatch.setattr(families, "build_graph", lambda arch, name: traced.append(arch) or real(arch, name))
+    graphs = to_graphs(items)
+    assert traced == [outside]  # only the cell no shard holds
+    assert graphs.keys == tuple(space.key(a) for a in items)
+    expected = GraphSet.from_graphs([real(a, "nb201") for a in items], graphs.keys)
+    for field in ("op_type", "numeric", "edges", "node_ptr", "edge_ptr", "flops", "params"):
+        np.testing.assert_array_equal(getattr(graphs, field), getattr(expected, field), err_msg=field)
+    np.testing.assert_allclose(graphs.spectrum, expected.spectrum, atol=1e-5)
+    with pytest.raises(InvalidOption, match="given with space='nb101'"):
+        to_graphs([family.archs[5]], space="nb101")  # the space check still holds for cached cells
