@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from archpred.artifacts import atomic_write_text
 from archpred.bench.vae import VaeBenchConfig, _merge, bench_prior, bench_recon, bench_rf
 from archpred.errors import InvalidOption
 
@@ -164,8 +165,90 @@ def bench_features(dataset: Any, config: IOBenchConfig) -> None:
         )
 
 
+# -- the Markdown report ----------------------------------------------------------------------------
+def _f(value: Any, digits: int = 3) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+def render_markdown(report: dict[str, Any]) -> str:
+    """``reports/io.md`` from the JSON report: ours beside the paper's, section by section."""
+    lines = ["# arch2vec with input-output information: the IO dataset and the IO / Accuracy models", ""]
+    commands = sorted({v.get("command", "") for v in report.values() if isinstance(v, dict)} - {""})
+    lines += ["Commands (every number below comes from one of them):", ""]
+    lines += [f"    {c}" for c in commands] + [""]
+    data = report.get("io/dataset")
+    if data:
+        hist = data["accuracy_histogram"]
+        lines += [
+            "## The dataset (paper: Fig. 9, CIFAR-10 at 12 epochs; ours: digits)", "",
+            f"{data['networks']} networks ({data['seen']} seen, {data['unseen']} unseen), "
+            f"{data['seen_images']} seen and {data['unseen_images']} unseen held-out images; "
+            f"{data['train_hours']:.2f} h of training (median {data['train_seconds_median']:.1f} s a network); "
+            f"parameters {data['params_min']:,} to {data['params_max']:,}. Recipe: {data['recipe']}, network "
+            f"{data['network']}, images {data['source']}.", "",
+            "| accuracy | min | 25 % | median | 75 % | max |", "|---|---|---|---|---|---|",
+            f"| ours | {_f(data['accuracy_min'])} | {_f(data['accuracy_q25'])} | {_f(data['accuracy_median'])} "
+            f"| {_f(data['accuracy_q75'])} | {_f(data['accuracy_max'])} |", "",
+            "Histogram (bins of 0.1 from 0 to 1): " + ", ".join(str(c) for c in hist["counts"]), "",
+        ]  # fmt: skip
+    clusters = report.get("io/clusters")
+    if clusters:
+        lines += [
+            "## Networks clustered by their outputs (paper: Fig. 4)", "",
+            f"Complete linkage on the mean squared output difference, cut at {clusters['threshold']}: "
+            f"{clusters['clusters']} clusters (median pair distance {clusters['distance_median']:.3f}). Spearman "
+            f"of output distance vs accuracy gap over all pairs: {clusters['distance_vs_accuracy_gap_spearman']:.3f}.",
+            "", "| cluster size | mean accuracy | std |", "|---|---|---|",
+            *[f"| {c['size']} | {c['accuracy_mean']:.3f} | {c['accuracy_std']:.3f} |" for c in clusters["largest"]],
+            "",
+        ]  # fmt: skip
+    feats = {k.split("/")[-1]: v for k, v in report.items() if k.startswith("io/features/")}
+    if feats:
+        lines += ["## IO model: feature MSE on the test sets (paper: Table 5)", "",
+                  "| test set | pairs | MSE | 95 % CI | mean baseline | paper MSE | paper baseline |",
+                  "|---|---|---|---|---|---|---|"]  # fmt: skip
+        for name, v in sorted(feats.items()):
+            lines.append(
+                f"| {name.replace('_', ' ')} | {v['pairs']:,} | {v['mse']:.4f} | {v['ci95']:.4f} | {v['baseline']:.4f} "
+                f"| {v['paper']['mse']} | {v['paper']['baseline']} |"
+            )
+        lines.append("")
+    vae_rows = [(k, v) for k, v in sorted(report.items()) if k.startswith(("recon/", "prior/"))]
+    if vae_rows:
+        lines += ["## Reconstruction and prior samples (paper: Table 4)", "",
+                  "| model | measure | ours | paper |", "|---|---|---|---|"]  # fmt: skip
+        for key, v in vae_rows:
+            section, kind = key.split("/")[:2]
+            names = ("reconstruction", "adjacency_accuracy_per_entry", "type_accuracy_per_vertex")
+            for name in names if section == "recon" else ("validity", "uniqueness"):
+                paper = v.get("paper", {}).get(name)
+                lines.append(f"| {kind} | {name} | {_f(v.get(name))} | {_f(paper)} |")
+        lines.append("")
+    rf = [(k, v) for k, v in report.items() if k.startswith("rf/")]
+    if rf:
+        lines += ["## Random forest on each embedding, NB-101 cells above 80 % (paper: Tables 6-7)", "",
+                  "Pearson r and RMSE, mean +- std over seeds (ours: validation accuracy of our 20,001-cell table).", "",
+                  "| embedding | train cells | r | paper r | RMSE | paper RMSE |", "|---|---|---|---|---|---|"]  # fmt: skip
+        for key, v in sorted(rf, key=lambda kv: (kv[0].split("/")[1], int(kv[0].split("/")[-1]))):
+            paper = v.get("paper", {})
+            lines.append(
+                f"| {key.split('/')[1]} | {v['train']:,} | {v['pearson']:.3f} +- {v['pearson_std']:.3f} "
+                f"| {_f(paper.get('pearson'))} | {v['rmse']:.4f} +- {v['rmse_std']:.4f} | {_f(paper.get('rmse'), 4)} |"
+            )
+        lines.append("")
+    return "\n".join(lines)
+
+
+def write_markdown(config: IOBenchConfig) -> Path:
+    import json
+
+    report = json.loads(config.out.read_text()) if config.out.exists() else {}
+    return atomic_write_text(config.out.with_suffix(".md"), render_markdown(report))
+
+
 def run_io(config: IOBenchConfig) -> None:
-    """Run the sections of ``config.what`` in order, merging each result into ``config.out``."""
+    """Run the sections of ``config.what`` in order, merging each result into ``config.out``
+    (and its Markdown beside it) the moment it is done."""
     from archpred.data.io_dataset import load_io_dataset
     from archpred.vae.model import load_vae
 
@@ -185,3 +268,4 @@ def run_io(config: IOBenchConfig) -> None:
             for kind in config.models:
                 vae = load_vae(kind, "nb101", path=config.path(kind), device=config.device)
                 {"recon": bench_recon, "prior": bench_prior}[section](vae, config.vae_config(kind), f"{kind}/nb101")
+        write_markdown(config)

@@ -40,6 +40,9 @@ def test_dataset_clusters_and_feature_errors(models, tmp_path):
     for name in ("test_unseen_networks", "test_seen_networks"):
         entry = report[f"io/features/{name}"]
         assert entry["mse"] > 0 and entry["baseline"] > 0 and entry["paper"]["mse"] in (0.0279, 0.0299)
+    markdown = out.with_suffix(".md").read_text()  # rendered from the JSON beside it
+    assert "bench io --data" in markdown and "| ours | 0.306 |" in markdown
+    assert f"{report['io/clusters']['clusters']} clusters" in markdown and "| 0.0279 |" in markdown
 
 
 def test_output_distances_are_mean_squared_output_differences():
