@@ -155,6 +155,23 @@ def load_family(
     return Family(name=name, graphs=GraphSet.concat(sets), accuracy=accuracy, archs=[bench.archs[r] for r in rows])
 
 
+# the family of networks trained here: the IO dataset's NB-101 cells on digits (not a benchmark table)
+IO_FAMILY = "io"
+
+
+def io_family(folder: str | Path | None = None) -> Family:
+    """The IO dataset's networks (``archpred.data.load_io_dataset``) as a test family: NB-101
+    cells with the accuracy we measured on held-out digits, a task GENNAPE never saw. Their CGs
+    are read from the NB-101 shards where a family build cached them (the cells come from our
+    NB-101 table), else traced."""
+    from archpred.data.io_dataset import load_io_dataset
+    from archpred.gennape.inputs import to_graphs
+
+    dataset = load_io_dataset(folder)
+    archs = [net.cell for net in dataset.networks]
+    return Family(name=IO_FAMILY, graphs=to_graphs(archs), accuracy=dataset.accuracy, archs=archs)
+
+
 def _build_shard(path: Path, archs: list, keys: list[str], space: str) -> GraphSet:
     shard = GraphSet.from_graphs([build_graph(a, space) for a in archs], keys)
     shard.save(path)

@@ -80,3 +80,24 @@ def test_a_report_of_another_model_is_refused_not_overwritten(tiny_gennape_path,
     with pytest.raises(InvalidOption, match="another model .*other.pt.*--out for a new report"):
         bench.run_gennape(config, log=lambda _: None)
     assert json.loads(out.read_text()) == held
+
+
+def test_the_networks_trained_here_are_a_test_family(tiny_gennape_path, tmp_path, monkeypatch) -> None:
+    """``--families io``: the IO dataset's NB-101 networks trained on digits (the shipped sample,
+    each network listed twice: a family needs 10 cells to be scored)."""
+    import shutil
+
+    from tests.conftest import IO_SAMPLE
+
+    folder = tmp_path / "io"
+    shutil.copytree(IO_SAMPLE, folder)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    twice = [{**n, "hash": n["hash"] + suffix} for suffix in ("", "-again") for n in manifest["networks"]]
+    (folder / "manifest.json").write_text(json.dumps({**manifest, "networks": twice}))
+    monkeypatch.setattr("archpred.data.io_dataset.default_io_dir", lambda: folder)
+    out = tmp_path / "g.json"
+    config = bench.GennapeBenchConfig(model=tiny_gennape_path, families=("io",), fine_tune=False, speed=False, out=out)
+    results = bench.run_gennape(config, log=lambda _: None)["results"]
+    assert results["zero_shot/io/gennape"]["n"] == 16
+    assert -1 <= results["zero_shot/io/params"]["srcc"] <= 1
+    assert "trained on digits" in out.with_suffix(".md").read_text()
