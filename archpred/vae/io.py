@@ -31,7 +31,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from archpred.errors import InvalidOption
+from archpred.errors import InvalidData, InvalidOption
 from archpred.vae.arch2vec import Arch2Vec, Arch2VecConfig
 
 IO_KINDS = {"io": "features", "io-accuracy": "accuracy"}  # registry name -> what the head predicts
@@ -255,6 +255,12 @@ def io_images(dataset: Any) -> np.ndarray:
 
     recipe = dataset.manifest["recipe"]
     data = load_dataset(dataset.manifest["dataset"], seed=recipe["seed"], val_fraction=recipe["val_fraction"])
+    labels = np.asarray(data.y_test)
+    if any(len(net.labels) != len(labels) or not np.array_equal(net.labels, labels) for net in dataset.networks):
+        raise InvalidData(
+            f"the {dataset.manifest['dataset']} test images are not the ones the IO dataset's features were "
+            "computed on (another split or version of the image set)"
+        )
     return np.asarray(data.x_test, dtype=np.float32)
 
 

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from archpred.data.io_dataset import load_io_dataset
-from archpred.errors import CheckpointError, InvalidOption
+from archpred.errors import CheckpointError, InvalidData, InvalidOption
 from archpred.spaces import get_space
 from archpred.vae import load_vae
 from archpred.vae.data import from_archs
@@ -154,3 +154,14 @@ def test_no_trained_model_names_the_command(tmp_path, monkeypatch):
     monkeypatch.setattr("archpred.vae.model.default_paths", lambda kind, space: [tmp_path / "none.pt"])
     with pytest.raises(CheckpointError, match="train io-vae --kind io-accuracy"):
         load_vae("io-accuracy", "nb101")
+
+
+def test_images_of_another_split_are_refused(sample):
+    """Features computed on other images (another version of the image set) are not paired with these."""
+    import dataclasses
+
+    first = sample.networks[0]
+    shifted = dataclasses.replace(first, labels=np.roll(first.labels, 1))
+    other = dataclasses.replace(sample, networks=(shifted, *sample.networks[1:]))
+    with pytest.raises(InvalidData, match="not the ones"):
+        io_images(other)
