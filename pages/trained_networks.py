@@ -28,7 +28,7 @@ else:
     latent.open_in_editor("nb101", net.cell, key="io_open")
 
 st.subheader("All networks on one image")
-images = io_view.images_of(folder)
+images = io_view.images_of(dataset, folder)
 left, right = st.columns([1, 3])
 image = left.number_input(
     "Image", 0, len(dataset.networks[0].labels) - 1, int(dataset.unseen_images[0]), key="io_image"

@@ -434,12 +434,13 @@ def gennape_upload(digest: str, upload: str, _model: Any, _graphs: Any) -> tuple
 
 # -- the IO dataset (arch2vec + input-output information) ------------------------------------------
 def io_dataset_default() -> Path:
-    """The data dir's IO dataset when it is built, else the shipped 8-network sample."""
+    """The data dir's IO dataset when it is built (or being built), else the shipped sample."""
     from archpred.data.io_dataset import MANIFEST, default_io_dir
     from archpred.paths import ASSETS_DIR
 
     built = default_io_dir()
-    return built if (built / MANIFEST).is_file() else ASSETS_DIR / "io" / "sample"
+    started = (built / MANIFEST).is_file() or (built / "runs.jsonl").is_file()
+    return built if started else ASSETS_DIR / "io" / "sample"
 
 
 @st.cache_resource(show_spinner="Loading the IO dataset ...", max_entries=4)
@@ -460,18 +461,35 @@ def try_io_dataset(folder: str | Path) -> tuple[Any, str | None]:
         return None, str(err)
 
 
+@st.cache_resource(show_spinner="Reading the unfinished build ...", max_entries=2)
+def _unfinished_io_dataset(folder: str, runs_mtime_ns: int) -> tuple[Any, int]:
+    from archpred.networks.io_dataset import load_unfinished_io_dataset
+
+    return load_unfinished_io_dataset(folder)
+
+
+def try_unfinished_io_dataset(folder: str | Path) -> tuple[Any, int, str | None]:
+    """``(networks trained so far, networks planned, None)`` of a build still running (no
+    manifest yet), or ``(None, 0, message)``; reread when a network finishes."""
+    runs = Path(folder) / "runs.jsonl"
+    try:
+        dataset, planned = _unfinished_io_dataset(str(folder), runs.stat().st_mtime_ns if runs.is_file() else 0)
+        return dataset, planned, None
+    except ArchpredError as err:
+        return None, 0, str(err)
+
+
 @st.cache_data(show_spinner="Clustering the networks by their outputs ...", max_entries=8)
-def io_clusters(folder: str, mtime_ns: int, threshold: float) -> np.ndarray:
+def io_clusters(folder: str, version: int, threshold: float, _dataset: Any) -> np.ndarray:
+    """Output clusters of the dataset of ``folder`` at ``version`` (its files' modification time)."""
     from archpred.data.io_dataset import output_clusters
 
-    dataset, _ = try_io_dataset(folder)
-    return output_clusters(dataset, threshold)
+    return output_clusters(_dataset, threshold)
 
 
 @st.cache_data(show_spinner=False, max_entries=2)
-def io_images(folder: str, mtime_ns: int) -> np.ndarray:
+def io_images(folder: str, version: int, _dataset: Any) -> np.ndarray:
     """The held-out images of the dataset's features (digits: small, loaded in a second)."""
     from archpred.vae.io import io_images as images
 
-    dataset, _ = try_io_dataset(folder)
-    return images(dataset)
+    return images(_dataset)

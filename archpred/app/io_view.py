@@ -31,6 +31,13 @@ def dataset_or_stop() -> tuple[Any, Path]:
     )  # fmt: skip
     folder = Path(text.strip()).expanduser()
     dataset, error = cache.try_io_dataset(folder)
+    if dataset is None and (folder / "plan.json").is_file():  # a build still running: what it has so far
+        dataset, planned, _ = cache.try_unfinished_io_dataset(folder)
+        if dataset is not None:
+            st.info(
+                f"The build is unfinished: {len(dataset):,} of {planned:,} networks trained so far "
+                "(`python -m archpred data io-build` resumes it); shown as they are."
+            )
     if dataset is None:
         st.error(md_escape(error or "unreadable IO dataset"))
         st.stop()
@@ -39,10 +46,14 @@ def dataset_or_stop() -> tuple[Any, Path]:
     return dataset, folder
 
 
-def _mtime(folder: Path) -> int:
+def _version(folder: Path) -> int:
+    """The dataset's version for the caches: its manifest's time, or the run log's while it builds."""
     from archpred.data.io_dataset import MANIFEST
 
-    return (folder / MANIFEST).stat().st_mtime_ns
+    for name in (MANIFEST, "runs.jsonl"):
+        if (folder / name).is_file():
+            return (folder / name).stat().st_mtime_ns
+    return 0
 
 
 def summary(dataset: Any) -> None:
@@ -134,12 +145,12 @@ def cluster_section(dataset: Any, folder: Path) -> np.ndarray:
         "Cluster distance cut", 0.05, 2.0, 0.4, 0.05, key="io_threshold",
         help="Complete-linkage agglomerative clustering of the mean squared output differences (paper: 0.4).",
     )  # fmt: skip
-    return cache.io_clusters(str(folder), _mtime(folder), float(threshold))
+    return cache.io_clusters(str(folder), _version(folder), float(threshold), dataset)
 
 
-def images_of(folder: Path) -> np.ndarray | None:
+def images_of(dataset: Any, folder: Path) -> np.ndarray | None:
     try:
-        return cache.io_images(str(folder), _mtime(folder))
+        return cache.io_images(str(folder), _version(folder), dataset)
     except (ArchpredError, OSError, ValueError, KeyError) as err:  # the image set is gone
         st.warning(f"The dataset's images could not be loaded: {md_escape(str(err))}")
         return None

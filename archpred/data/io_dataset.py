@@ -79,8 +79,6 @@ def default_io_dir() -> Path:
 
 def load_io_dataset(path: str | Path | None = None) -> IODataset:
     """The IO dataset in ``path`` (default: ``$ARCHPRED_DATA_DIR/io/nb101-digits``)."""
-    from archpred.spaces import get_space
-
     folder = Path(path) if path is not None else default_io_dir()
     file = folder / MANIFEST
     if not file.is_file():
@@ -94,13 +92,21 @@ def load_io_dataset(path: str | Path | None = None) -> IODataset:
         raise InvalidData(f"{file}: not an archpred IO dataset manifest")
     if manifest.get("version") != VERSION:
         raise InvalidData(f"{file}: IO dataset version {manifest.get('version')} is not supported")
+    return dataset_from_manifest(folder, manifest)
+
+
+def dataset_from_manifest(folder: str | Path, manifest: dict[str, Any]) -> IODataset:
+    """The ``IODataset`` a manifest describes (its feature files under ``folder``)."""
+    from archpred.spaces import get_space
+
+    folder = Path(folder)
     space = get_space("nb101")
     try:
         networks = tuple(_network(folder, entry, space) for entry in manifest["networks"])
         images = manifest["images"]
         seen, unseen = np.asarray(images["seen"], dtype=np.int64), np.asarray(images["unseen"], dtype=np.int64)
     except (KeyError, TypeError, ValueError) as err:
-        raise InvalidData(f"{file}: missing or malformed field ({type(err).__name__}: {err})") from None
+        raise InvalidData(f"{folder / MANIFEST}: missing or malformed field ({type(err).__name__}: {err})") from None
     return IODataset(networks, seen, unseen, manifest)
 
 

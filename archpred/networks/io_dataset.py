@@ -72,7 +72,6 @@ def build_io_dataset(folder: str | Path, config: IOBuildConfig = IOBuildConfig()
     """Train every network of the plan that is not done yet, then write the manifest; returns
     its path. The plan (cells, splits, image split, recipe) is fixed on the first run and a
     rerun with other settings is refused rather than mixing two datasets."""
-    from archpred.networks.datasets import load_dataset
     from archpred.networks.train import train_many
     from archpred.spaces import get_space
 
@@ -92,15 +91,25 @@ def build_io_dataset(folder: str | Path, config: IOBuildConfig = IOBuildConfig()
         io_dir=folder / "features",
         progress=progress,
     )
-    n_images = len(load_dataset(config.dataset, seed=config.train.seed, val_fraction=config.train.val_fraction).x_test)
-    images = np.random.default_rng((config.seed, 1)).permutation(n_images)
-    manifest = {
+    manifest = _manifest(plan, list(zip(results, cells, plan["splits"])))
+    return atomic_write_text(folder / MANIFEST, json.dumps(manifest, indent=1))
+
+
+def _manifest(plan: dict[str, Any], done: list[tuple[dict[str, Any], Any, str]]) -> dict[str, Any]:
+    """The manifest of the networks ``done`` ((run result, cell, split) in plan order)."""
+    from archpred.networks.datasets import load_dataset
+
+    settings = plan["settings"]
+    train = settings["train"]
+    n_images = len(load_dataset(settings["dataset"], seed=train["seed"], val_fraction=train["val_fraction"]).x_test)
+    images = np.random.default_rng((settings["seed"], 1)).permutation(n_images)
+    return {
         "format": FORMAT,
         "version": VERSION,
         "space": "nb101",
-        "dataset": config.dataset,
-        "recipe": asdict(config.train),
-        "network": config.network,
+        "dataset": settings["dataset"],
+        "recipe": train,
+        "network": settings["network"],
         "features": "per held-out image: the 10 global-average-pool features with the largest last-layer "
         "weights for its true class, times those weights",
         "images": {
@@ -118,10 +127,34 @@ def build_io_dataset(folder: str | Path, config: IOBuildConfig = IOBuildConfig()
                 "params": r["params"],
                 "file": f"features/{Path(r['io_features']).name}",
             }
-            for r, cell, split in zip(results, cells, plan["splits"])
+            for r, cell, split in done
         ],
     }
-    return atomic_write_text(folder / MANIFEST, json.dumps(manifest, indent=1))
+
+
+def load_unfinished_io_dataset(folder: str | Path) -> tuple[Any, int]:
+    """The networks an unfinished build (no manifest yet) has trained so far, as an
+    ``IODataset``, and how many the build plans: to look at a build while it runs."""
+    from archpred.data.io_dataset import dataset_from_manifest
+    from archpred.errors import DataNotFound
+    from archpred.networks.runs import read_results
+    from archpred.spaces import get_space
+
+    folder = Path(folder)
+    if not (folder / PLAN).is_file():
+        raise DataNotFound(f"no IO dataset build in {folder}")
+    plan = json.loads((folder / PLAN).read_text())
+    space = get_space("nb101")
+    finished = {r["key"]: r for r in read_results(folder / "runs.jsonl")} if (folder / "runs.jsonl").exists() else {}
+    done = []
+    for cell_dict, split in zip(plan["cells"], plan["splits"]):
+        cell = space.parse(json.dumps(cell_dict))
+        result = finished.get(space.key(cell))
+        if result is not None:
+            done.append((result, cell, split))
+    if not done:
+        raise DataNotFound(f"the IO dataset build in {folder} has not finished a network yet")
+    return dataset_from_manifest(folder, _manifest(plan, done)), len(plan["cells"])
 
 
 def _plan(folder: Path, config: IOBuildConfig) -> dict[str, Any]:

@@ -61,3 +61,28 @@ def test_a_bad_folder_is_one_inline_error(tmp_path):
     (broken / "manifest.json").write_text("{oops")
     at = page(broken)
     assert not at.exception and len(at.error) == 1 and "not a readable manifest" in at.error[0].value
+
+
+def test_an_unfinished_build_shows_the_networks_trained_so_far(tmp_path):
+    """A build still running (plan and run log, no manifest): its finished networks, with a note."""
+    import json as _json
+
+    from archpred.networks.io_dataset import _manifest
+
+    folder = tmp_path / "building"
+    shutil.copytree(IO_SAMPLE, folder)
+    manifest = _json.loads((folder / "manifest.json").read_text())
+    (folder / "manifest.json").unlink()
+    cells = [n["cell"] for n in manifest["networks"]]
+    plan = {"settings": {"dataset": "digits", "seed": 0, "network": {"width": 8}, "train": manifest["recipe"]},
+            "cells": cells, "splits": [n["split"] for n in manifest["networks"]]}  # fmt: skip
+    (folder / "plan.json").write_text(_json.dumps(plan))
+    runs = [{"key": n["hash"], "hash": n["hash"], "test_acc": n["accuracy"], "val_acc": n["val_acc"],
+             "train_seconds": n["train_seconds"], "params": n["params"], "io_features": n["file"]}
+            for n in manifest["networks"][:5]]  # fmt: skip
+    (folder / "runs.jsonl").write_text("".join(_json.dumps(r) + "\n" for r in runs))
+    assert len(_manifest(plan, [])["images"]["seen"]) == 179
+    at = page(folder)
+    assert not at.exception and not at.error
+    assert any("5 of 8 networks trained so far" in i.value for i in at.info)
+    assert len(at.dataframe[0].value) == 5

@@ -12,7 +12,7 @@ import torch
 from archpred.data.io_dataset import load_io_dataset
 from archpred.errors import DataNotFound, InvalidData, InvalidOption
 from archpred.networks import train as train_module
-from archpred.networks.io_dataset import IOBuildConfig, build_io_dataset
+from archpred.networks.io_dataset import IOBuildConfig, build_io_dataset, load_unfinished_io_dataset
 from archpred.networks.train import TrainConfig
 
 torch.set_num_threads(1)
@@ -41,12 +41,16 @@ def test_a_tiny_build_resumes_after_an_interruption_and_loads(tmp_path, monkeypa
     assert len((tmp_path / "runs.jsonl").read_text().splitlines()) == 2  # two networks finished and kept
     with pytest.raises(DataNotFound, match="unfinished"):
         load_io_dataset(tmp_path)
+    so_far, planned = load_unfinished_io_dataset(tmp_path)  # what the build has trained until now
+    assert planned == 4 and len(so_far) == 2 and so_far.networks[0].features.shape == (359, 10)
     calls.clear()
     monkeypatch.setattr(train_module, "_train_one", lambda job: calls.append(job["key"]) or real(job))
     build_io_dataset(tmp_path, TINY, progress=False)
     assert len(calls) == 2  # only the two not finished before
 
     data = load_io_dataset(tmp_path)
+    assert [n.hash for n in data.networks[:2]] == [n.hash for n in so_far.networks]
+    assert data.manifest["images"] == so_far.manifest["images"]
     assert len(data) == 4 and [n.split for n in data.networks] == ["train", "train", "train", "val"]
     assert len(data.split("train")) == 3 and len({n.hash for n in data.networks}) == 4
     for net in data.networks:
@@ -62,6 +66,8 @@ def test_a_tiny_build_resumes_after_an_interruption_and_loads(tmp_path, monkeypa
 def test_bad_io_datasets_are_one_line_errors(tmp_path):
     with pytest.raises(DataNotFound, match="no IO dataset"):
         load_io_dataset(tmp_path / "nowhere")
+    with pytest.raises(DataNotFound, match="no IO dataset build"):
+        load_unfinished_io_dataset(tmp_path / "nowhere")
     (tmp_path / "manifest.json").write_text("{not json")
     with pytest.raises(InvalidData, match="not a readable manifest"):
         load_io_dataset(tmp_path)
