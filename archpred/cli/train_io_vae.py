@@ -15,6 +15,7 @@ from archpred.cli.common import (
     positive_float,
     positive_int,
 )
+from archpred.vae import IO_VAE_KINDS
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -25,7 +26,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "the IO dataset (python -m archpred data io-build), then 200 unlabelled batches of NB-101 cells, and "
         "again. Checkpoints every epoch; rerunning resumes.",
     )
-    p.add_argument("--kind", choices=("io", "io-accuracy"), required=True)
+    p.add_argument("--kind", choices=IO_VAE_KINDS, required=True)
     p.add_argument("--data", type=Path, default=None, help="IO dataset folder (default: the data dir's)")
     p.add_argument("--epochs", type=positive_int, default=10, help="paper: 10")
     p.add_argument("--batch-size", type=positive_int, default=32, help="paper: 32")

@@ -8,10 +8,11 @@ from __future__ import annotations
 from typing import Any
 
 # The registry's names, torch-free so command-line choices cost nothing (``model.KINDS`` holds the classes).
-VAE_KINDS = ("svge", "arch2vec")
+VAE_KINDS = ("svge", "arch2vec")  # trained unsupervised on a space (``train vae``)
+IO_VAE_KINDS = ("io", "io-accuracy")  # arch2vec + input-output information, NB-101 (``train io-vae``)
 VAE_SPACES = ("nb101", "nb201", "enas")  # spaces with VAE training data (``train.space_graphs``)
 
-__all__ = ["KINDS", "VAE_KINDS", "VAE_SPACES", "GraphVAE", "load_vae"]
+__all__ = ["IO_VAE_KINDS", "KINDS", "VAE_KINDS", "VAE_SPACES", "GraphVAE", "load_vae"]
 
 
 def __getattr__(name: str) -> Any:

@@ -30,6 +30,7 @@ MENU = [
     "Embedding map",
     "Latent walk",
     "Clusters",
+    "Trained networks",
     "Train",
     "Search",
 ]
