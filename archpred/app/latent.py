@@ -20,9 +20,10 @@ from archpred.app.text import fmt_number
 from archpred.data import Benchmark
 from archpred.errors import InvalidArchitecture
 from archpred.spaces import Architecture
+from archpred.vae import IO_VAE_KINDS, VAE_KINDS
 from archpred.vae.projection import PROJECTIONS
 
-KINDS = ("svge", "arch2vec", "io", "io-accuracy")
+KINDS = (*VAE_KINDS, *IO_VAE_KINDS)
 LABELS = {"svge": "SVGe", "arch2vec": "arch2vec", "io": "IO model (arch2vec + outputs)",
           "io-accuracy": "Accuracy model (arch2vec + accuracy)"}  # fmt: skip
 SPACES = ("nb201", "nb101", "enas")  # benchmarks whose space has a VAE
@@ -37,7 +38,7 @@ def label(kind: str) -> str:
 
 def kind_spaces(kind: str) -> tuple[str, ...]:
     """The spaces a ``kind`` model can exist for: the IO models learn from NB-101 networks."""
-    return ("nb101",) if kind in ("io", "io-accuracy") else SPACES
+    return ("nb101",) if kind in IO_VAE_KINDS else SPACES
 
 
 def available_spaces(kind: str) -> list[str]:

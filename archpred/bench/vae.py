@@ -283,7 +283,9 @@ def bench_rf(config: VaeBenchConfig, kind: str = "arch2vec", embedding: str | No
     bench = load_benchmark("nb101")
     vae = load_vae(kind, "nb101", path=config.model, device=config.device)
     if embedding is not None:
-        vae.module.config = dataclasses.replace(vae.module.config, embedding=embedding)
+        from archpred.vae.io import use_embedding
+
+        use_embedding(vae, embedding)
     label = kind if embedding is None else f"{kind}-{embedding}"
     good = np.flatnonzero(bench.accuracy > 0.8)
     x = vae.embed([bench.archs[i] for i in good])

@@ -195,8 +195,10 @@ class IOEmbeddingConfig(Arch2VecConfigP):
     model: str = ""  # the model file; empty: ``load_vae``'s (the cache's, then the shipped one)
 
     def __post_init__(self) -> None:
-        if self.embedding not in ("mean", "flatten"):
-            raise InvalidOption(f"embedding must be 'flatten' or 'mean', got {self.embedding!r}")
+        from archpred.vae.io import EMBEDDINGS
+
+        if self.embedding not in EMBEDDINGS:
+            raise InvalidOption(f"embedding must be one of {', '.join(EMBEDDINGS)}, got {self.embedding!r}")
 
 
 class Arch2VecPredictor(Predictor):
@@ -259,11 +261,11 @@ class IOPredictor(Arch2VecPredictor):
     spaces = ("nb101",)
 
     def _vae(self):
+        from archpred.vae.io import use_embedding
         from archpred.vae.model import load_vae
 
         vae = load_vae(self.vae_kind, self.space_.name, path=self.config.model or None, device=self.device)
-        vae.module.config = dataclasses.replace(vae.module.config, embedding=self.config.embedding)
-        return vae
+        return use_embedding(vae, self.config.embedding)
 
 
 class IOAccuracyPredictor(IOPredictor):

@@ -124,6 +124,11 @@ class Arch2Vec(nn.Module):
         """Width of a latent point: the flattened node latents, M * latent."""
         return self.max_vertices * self.config.latent
 
+    @property
+    def embedding_dim(self) -> int:
+        """Width of the graph embedding (:meth:`graph_embedding`)."""
+        return self.config.latent
+
     # -- layouts ------------------------------------------------------------------------------
     def to_padded(self, adj: torch.Tensor, types: torch.Tensor, n: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Compact arrays -> arch2vec's layout: output moved to the last slot, padding before it."""

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -32,9 +32,10 @@ import torch.nn.functional as F
 from torch import nn
 
 from archpred.errors import InvalidData, InvalidOption
+from archpred.vae import IO_VAE_KINDS
 from archpred.vae.arch2vec import Arch2Vec, Arch2VecConfig
 
-IO_KINDS = {"io": "features", "io-accuracy": "accuracy"}  # registry name -> what the head predicts
+IO_KINDS = dict(zip(IO_VAE_KINDS, ("features", "accuracy")))  # registry name -> what the head predicts
 EMBEDDINGS = ("mean", "flatten")
 
 
@@ -152,6 +153,11 @@ class IOArch2Vec(nn.Module):
     def latent_dim(self) -> int:
         return self.vae.latent_dim
 
+    @property
+    def embedding_dim(self) -> int:
+        """Width of :meth:`graph_embedding`: the node latent (``mean``) or the flatten layer."""
+        return self.config.z_hidden if self.config.embedding == "flatten" else self.config.latent
+
     def encode(self, adj: torch.Tensor, types: torch.Tensor, n: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         return self.vae.encode(adj, types, n)
 
@@ -211,6 +217,13 @@ class Pairs:
 
     def take(self, rows: np.ndarray) -> Pairs:
         return Pairs(self.net[rows], self.image[rows])
+
+
+def use_embedding(vae: Any, embedding: str) -> Any:
+    """``vae`` (an IO or Accuracy model's ``GraphVAE``) embedding by ``embedding`` from now on:
+    ``mean`` ("model 1") or ``flatten`` ("model 2"); the weights are the same."""
+    vae.module.config = replace(vae.module.config, embedding=embedding)  # checked by the config
+    return vae
 
 
 def pairs(nets: np.ndarray, images: np.ndarray) -> Pairs:

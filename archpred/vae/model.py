@@ -17,6 +17,7 @@ from archpred.options import check_values
 from archpred.paths import ASSETS_DIR, cache_dir
 from archpred.spaces import Architecture, SearchSpace, get_space
 from archpred.training import isolated_rng, resolve_device
+from archpred.vae import IO_VAE_KINDS
 from archpred.vae.arch2vec import Arch2Vec, Arch2VecConfig
 from archpred.vae.data import GraphArrays, from_archs, to_archs
 from archpred.vae.io import IOAccuracyConfig, IOArch2Vec, IOVAEConfig
@@ -76,9 +77,7 @@ class GraphVAE:
 
     @property
     def embedding_dim(self) -> int:
-        if self.kind in ("io", "io-accuracy") and self.module.config.embedding == "flatten":
-            return self.module.config.z_hidden
-        return self.module.config.latent
+        return int(self.module.embedding_dim)
 
     def __repr__(self) -> str:
         return f"GraphVAE({self.kind!r}, {self.space.name!r}, latent={self.latent_dim})"
@@ -109,12 +108,8 @@ class GraphVAE:
 
     def latent_to_embedding(self, z: np.ndarray) -> np.ndarray:
         z = self._check_latent(z)
-        if self.kind == "arch2vec":
-            return z.reshape(len(z), self.module.max_vertices, -1).mean(1)
-        if self.kind in ("io", "io-accuracy"):  # the mean of node latents or the flatten layer's output
-            with torch.no_grad():
-                return self.module.eval().graph_embedding(torch.as_tensor(z, device=self.device)).cpu().numpy()
-        return z
+        with torch.no_grad():  # each model's own: SVGe's latent, the node mean, the IO flatten layer
+            return self.module.eval().graph_embedding(torch.as_tensor(z, device=self.device)).cpu().numpy()
 
     def embed_arrays(self, graphs: GraphArrays, batch_size: int = 2048) -> np.ndarray:
         return self.latent_to_embedding(self.encode_arrays(graphs, batch_size))
@@ -297,6 +292,6 @@ def load_vae(kind: str, space: str | SearchSpace, path: str | Path | None = None
 
 def train_command(kind: str, space: str) -> str:
     """The command that trains the ``kind`` model of ``space`` where ``load_vae`` finds it."""
-    if kind in ("io", "io-accuracy"):  # NB-101 only: the IO dataset's networks are NB-101 cells
+    if kind in IO_VAE_KINDS:  # NB-101 only: the IO dataset's networks are NB-101 cells
         return f"python -m archpred train io-vae --kind {kind}"
     return f"python -m archpred train vae --kind {kind} --space {space}"

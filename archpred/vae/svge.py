@@ -278,6 +278,15 @@ class SVGe(nn.Module):
         """Width of a latent point z."""
         return self.config.latent
 
+    @property
+    def embedding_dim(self) -> int:
+        """Width of the graph embedding: the latent point itself."""
+        return self.config.latent
+
+    def graph_embedding(self, z: torch.Tensor) -> torch.Tensor:
+        """SVGe's graph embedding is its latent point."""
+        return z
+
     def node_states(self, adj: torch.Tensor, types: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Encoder node states (B, M, 2 * hidden), concat(forward, backward), and the mask (B, M)."""
         mask = types >= 0
