@@ -435,48 +435,31 @@ def gennape_upload(digest: str, upload: str, _model: Any, _graphs: Any) -> tuple
 # -- the IO dataset (arch2vec + input-output information) ------------------------------------------
 def io_dataset_default() -> Path:
     """The data dir's IO dataset when it is built (or being built), else the shipped sample."""
-    from archpred.data.io_dataset import MANIFEST, default_io_dir
+    from archpred.data.io_dataset import default_io_dir
+    from archpred.networks.io_dataset import io_dataset_version
     from archpred.paths import ASSETS_DIR
 
     built = default_io_dir()
-    started = (built / MANIFEST).is_file() or (built / "runs.jsonl").is_file()
-    return built if started else ASSETS_DIR / "io" / "sample"
+    return built if io_dataset_version(built) else ASSETS_DIR / "io" / "sample"
 
 
 @st.cache_resource(show_spinner="Loading the IO dataset ...", max_entries=4)
-def _io_dataset(folder: str, mtime_ns: int) -> Any:
-    from archpred.data.io_dataset import load_io_dataset
+def _io_dataset(folder: str, version: int) -> tuple[Any, int | None]:
+    from archpred.networks.io_dataset import load_io_dataset_or_build
 
-    return load_io_dataset(folder)
+    return load_io_dataset_or_build(folder)
 
 
-def try_io_dataset(folder: str | Path) -> tuple[Any, str | None]:
-    """``(IODataset, None)`` or ``(None, message)``; reloaded when its manifest changes."""
-    from archpred.data.io_dataset import MANIFEST
+def try_io_dataset(folder: str | Path) -> tuple[Any, int | None, str | None]:
+    """``(IODataset, None, None)``; ``(networks trained so far, networks planned, None)`` while
+    its build runs; or ``(None, None, message)``. Reloaded when the dataset changes."""
+    from archpred.networks.io_dataset import io_dataset_version
 
-    manifest = Path(folder) / MANIFEST
     try:
-        return _io_dataset(str(folder), manifest.stat().st_mtime_ns if manifest.is_file() else 0), None
-    except ArchpredError as err:
-        return None, str(err)
-
-
-@st.cache_resource(show_spinner="Reading the unfinished build ...", max_entries=2)
-def _unfinished_io_dataset(folder: str, runs_mtime_ns: int) -> tuple[Any, int]:
-    from archpred.networks.io_dataset import load_unfinished_io_dataset
-
-    return load_unfinished_io_dataset(folder)
-
-
-def try_unfinished_io_dataset(folder: str | Path) -> tuple[Any, int, str | None]:
-    """``(networks trained so far, networks planned, None)`` of a build still running (no
-    manifest yet), or ``(None, 0, message)``; reread when a network finishes."""
-    runs = Path(folder) / "runs.jsonl"
-    try:
-        dataset, planned = _unfinished_io_dataset(str(folder), runs.stat().st_mtime_ns if runs.is_file() else 0)
+        dataset, planned = _io_dataset(str(folder), io_dataset_version(folder))
         return dataset, planned, None
     except ArchpredError as err:
-        return None, 0, str(err)
+        return None, None, str(err)
 
 
 @st.cache_data(show_spinner="Clustering the networks by their outputs ...", max_entries=8)

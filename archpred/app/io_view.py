@@ -30,30 +30,24 @@ def dataset_or_stop() -> tuple[Any, Path]:
         help="Built by: python -m archpred data io-build. Without one, the app shows the shipped 8-network sample.",
     )  # fmt: skip
     folder = Path(text.strip()).expanduser()
-    dataset, error = cache.try_io_dataset(folder)
-    if dataset is None and (folder / "plan.json").is_file():  # a build still running: what it has so far
-        dataset, planned, _ = cache.try_unfinished_io_dataset(folder)
-        if dataset is not None:
-            st.info(
-                f"The build is unfinished: {len(dataset):,} of {planned:,} networks trained so far "
-                "(`python -m archpred data io-build` resumes it); shown as they are."
-            )
+    dataset, planned, error = cache.try_io_dataset(folder)
     if dataset is None:
         st.error(md_escape(error or "unreadable IO dataset"))
         st.stop()
+    if planned is not None:  # a build still running: what it has so far
+        st.info(
+            f"The build is unfinished: {len(dataset):,} of {planned:,} networks trained so far "
+            "(`python -m archpred data io-build` resumes it); shown as they are."
+        )
     if folder.resolve() == (cache.io_dataset_default()).resolve() and folder.name == "sample":
         st.info("The shipped sample of 8 networks: build the full dataset with `python -m archpred data io-build`.")
     return dataset, folder
 
 
 def _version(folder: Path) -> int:
-    """The dataset's version for the caches: its manifest's time, or the run log's while it builds."""
-    from archpred.data.io_dataset import MANIFEST
+    from archpred.networks.io_dataset import io_dataset_version
 
-    for name in (MANIFEST, "runs.jsonl"):
-        if (folder / name).is_file():
-            return (folder / name).stat().st_mtime_ns
-    return 0
+    return io_dataset_version(folder)
 
 
 def summary(dataset: Any) -> None:

@@ -14,11 +14,12 @@ from typing import Any
 import numpy as np
 
 from archpred.artifacts import atomic_write_text
-from archpred.data.io_dataset import FORMAT, MANIFEST, VERSION
+from archpred.data.io_dataset import FORMAT, MANIFEST, VERSION, load_io_dataset
 from archpred.errors import InvalidOption
 from archpred.networks.train import TrainConfig
 
 PLAN = "plan.json"
+RUNS = "runs.jsonl"  # one line per finished network (``networks.runs``)
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,7 @@ def build_io_dataset(folder: str | Path, config: IOBuildConfig = IOBuildConfig()
         cells,
         "nb101",
         config.train,
-        out=folder / "runs.jsonl",
+        out=folder / RUNS,
         workers=config.workers,
         network=config.network,
         dataset=config.dataset,
@@ -145,7 +146,7 @@ def load_unfinished_io_dataset(folder: str | Path) -> tuple[Any, int]:
         raise DataNotFound(f"no IO dataset build in {folder}")
     plan = json.loads((folder / PLAN).read_text())
     space = get_space("nb101")
-    finished = {r["key"]: r for r in read_results(folder / "runs.jsonl")} if (folder / "runs.jsonl").exists() else {}
+    finished = {r["key"]: r for r in read_results(folder / RUNS)} if (folder / RUNS).exists() else {}
     done = []
     for cell_dict, split in zip(plan["cells"], plan["splits"]):
         cell = space.parse(json.dumps(cell_dict))
@@ -155,6 +156,24 @@ def load_unfinished_io_dataset(folder: str | Path) -> tuple[Any, int]:
     if not done:
         raise DataNotFound(f"the IO dataset build in {folder} has not finished a network yet")
     return dataset_from_manifest(folder, _manifest(plan, done)), len(plan["cells"])
+
+
+def load_io_dataset_or_build(folder: str | Path) -> tuple[Any, int | None]:
+    """The IO dataset in ``folder`` and ``None``; or, while its build still runs (a plan, no
+    manifest yet), the networks trained so far and how many the build plans."""
+    folder = Path(folder)
+    if not (folder / MANIFEST).is_file() and (folder / PLAN).is_file():
+        return load_unfinished_io_dataset(folder)
+    return load_io_dataset(folder), None
+
+
+def io_dataset_version(folder: str | Path) -> int:
+    """When the dataset in ``folder`` last changed (ns): its manifest's time, or its run log's
+    while it builds; 0 where neither exists (nothing built or being built)."""
+    for name in (MANIFEST, RUNS):
+        if (Path(folder) / name).is_file():
+            return (Path(folder) / name).stat().st_mtime_ns
+    return 0
 
 
 def _plan(folder: Path, config: IOBuildConfig) -> dict[str, Any]:
