@@ -434,7 +434,7 @@ def gennape_upload(digest: str, upload: str, _model: Any, _graphs: Any) -> tuple
 
 # -- the IO dataset (arch2vec + input-output information) ------------------------------------------
 def io_dataset_default() -> Path:
-    """The data dir's IO dataset when it is built (or being built), else the shipped sample."""
+    """The default IO dataset (``default_io_dir``) when it is built (or being built), else the shipped sample."""
     from archpred.data.io_dataset import default_io_dir
     from archpred.networks.io_dataset import io_dataset_version
     from archpred.paths import ASSETS_DIR

@@ -28,7 +28,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "output features on the held-out images, then writes manifest.json (load_io_dataset).",
     )
     io.add_argument(
-        "--out", type=Path, default=None, help="dataset folder (default $ARCHPRED_DATA_DIR/io/nb101-digits)"
+        "--out", type=Path, default=None, help="dataset folder (default $ARCHPRED_CACHE_DIR/io/nb101-digits)"
     )
     io.add_argument("--train", type=positive_int, default=608, help="seen (training) networks (paper: 608)")
     io.add_argument("--val", type=positive_int, default=77, help="unseen (validation) networks (paper: 77)")

@@ -72,13 +72,23 @@ class IODataset:
 
 
 def default_io_dir() -> Path:
-    from archpred.paths import data_dir
+    """Where ``data io-build`` writes and ``load_io_dataset`` reads by default.
 
-    return data_dir() / "io" / "nb101-digits"
+    A finished dataset someone placed under ``$ARCHPRED_DATA_DIR/io/nb101-digits`` wins; otherwise
+    the build lives in the cache (``$ARCHPRED_CACHE_DIR/io/nb101-digits``), because the data
+    directory holds the public benchmarks and may be read-only or restored between sessions, which
+    would lose a build that takes an hour or more.
+    """
+    from archpred.paths import cache_dir, data_dir
+
+    shared = data_dir() / "io" / "nb101-digits"
+    if (shared / MANIFEST).is_file():
+        return shared
+    return cache_dir("io", "nb101-digits", create=False)
 
 
 def load_io_dataset(path: str | Path | None = None) -> IODataset:
-    """The IO dataset in ``path`` (default: ``$ARCHPRED_DATA_DIR/io/nb101-digits``)."""
+    """The IO dataset in ``path`` (default: ``default_io_dir()``)."""
     folder = Path(path) if path is not None else default_io_dir()
     file = folder / MANIFEST
     if not file.is_file():

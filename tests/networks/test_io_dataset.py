@@ -99,3 +99,17 @@ def test_io_build_command_builds_and_reports(tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_info:  # argparse: one line, exit 2
         main(["data", "io-build", "--out", str(tmp_path), "--train", "0"])
     assert exit_info.value.code == 2
+
+
+def test_the_default_dataset_is_built_in_the_cache_unless_one_was_placed_in_the_data_dir(tmp_path, monkeypatch):
+    from archpred.data.io_dataset import MANIFEST, default_io_dir
+
+    monkeypatch.setenv("ARCHPRED_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("ARCHPRED_CACHE_DIR", str(tmp_path / "cache"))
+    assert default_io_dir() == tmp_path / "cache" / "io" / "nb101-digits"
+    assert not (tmp_path / "cache").exists()  # asking creates nothing
+    placed = tmp_path / "data" / "io" / "nb101-digits"
+    placed.mkdir(parents=True)
+    assert default_io_dir() == tmp_path / "cache" / "io" / "nb101-digits"  # an empty folder is not a dataset
+    (placed / MANIFEST).write_text("{}")
+    assert default_io_dir() == placed
