@@ -80,7 +80,9 @@ class DirectedGCNLayer(nn.Module):
             fwd, bwd = self.forward_weight(a_fwd @ v), self.backward_weight(a_bwd @ v)
         else:
             fwd, bwd = a_fwd @ self.forward_weight(v), a_bwd @ self.backward_weight(v)
-        out = torch.relu(fwd) + torch.relu(bwd)
+        # In place where autograd allows it (the products' backward needs their inputs, not their
+        # outputs): on a whole space, allocating fresh (B, M, D) tensors costs ~15 % of the pass.
+        out = fwd.relu_() + bwd.relu_()
         return self.dropout(out.mul_(0.5))
 
 
