@@ -39,7 +39,7 @@ class IOBenchConfig:
     """What ``run_io`` measures, and where it writes.
 
     Args:
-        data: the IO dataset folder (None: the data dir's).
+        data: the IO dataset folder (None: default_io_dir()).
         models: the VAEs of ``recon``, ``prior`` and ``rf``.
         paths: a model file per kind (absent kinds: ``load_vae``'s search).
         what: the sections, in this order.

@@ -113,7 +113,7 @@ def _add_io(bsub: argparse._SubParsersAction) -> None:
     from archpred.bench.io import MODELS, SECTIONS
 
     p = bsub.add_parser("io", help="the IO dataset and the IO / Accuracy models (arch2vec + input-output information)")
-    p.add_argument("--data", type=Path, default=None, help="IO dataset folder (default: the data dir's)")
+    p.add_argument("--data", type=Path, default=None, help="IO dataset folder (default: the data io-build default)")
     p.add_argument("--what", choices=SECTIONS, action="append", help="repeatable (default: all)")
     p.add_argument("--kind", choices=MODELS, action="append", help="models compared (default: all three)")
     p.add_argument("--io-model", type=Path, default=None, help="IO model file (default: load_vae's search)")

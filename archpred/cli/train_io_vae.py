@@ -27,7 +27,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "again. Checkpoints every epoch; rerunning resumes.",
     )
     p.add_argument("--kind", choices=IO_VAE_KINDS, required=True)
-    p.add_argument("--data", type=Path, default=None, help="IO dataset folder (default: the data dir's)")
+    p.add_argument("--data", type=Path, default=None, help="IO dataset folder (default: the data io-build default)")
     p.add_argument("--epochs", type=positive_int, default=10, help="paper: 10")
     p.add_argument("--batch-size", type=positive_int, default=32, help="paper: 32")
     p.add_argument("--lr", type=positive_float, default=1e-3)
