@@ -10,7 +10,12 @@ Sections (``--what``, repeatable), each result merged into the JSON report the m
 - ``recon`` / ``prior``: held-out reconstruction, validity and uniqueness of arch2vec, the IO
   and the Accuracy model (Table 4; ``bench vae``'s sections);
 - ``rf``: random forests on each embedding of NB-101 cells with accuracy > 0.8, Pearson r and
-  RMSE at 608 / 2,500 / 10,000 training cells (Tables 6-7).
+  RMSE at 608 / 2,500 / 10,000 training cells (Tables 6-7);
+- ``reinforce``: REINFORCE (``archpred.search.reinforce``) in each model's embedding on the
+  NB-101-20k table, many seeds, through ``bench search``'s resumable run store: regret vs
+  queries and vs simulated time (the queried cells' NB-101 training seconds; the IO models'
+  curves shifted by the IO dataset's training time, as the paper's Fig. 6). It searches with
+  ``load_vae``'s models (what ``train io-vae`` wrote, else the shipped ones).
 """
 
 from __future__ import annotations
@@ -25,8 +30,9 @@ import numpy as np
 from archpred.artifacts import atomic_write_text
 from archpred.bench.vae import VaeBenchConfig, _merge, bench_prior, bench_recon, bench_rf
 from archpred.errors import InvalidOption
+from archpred.paths import cache_dir
 
-SECTIONS = ("dataset", "clusters", "features", "recon", "prior", "rf")
+SECTIONS = ("dataset", "clusters", "features", "recon", "prior", "rf", "reinforce")
 MODELS = ("arch2vec", "io", "io-accuracy")
 PAPER_FEATURES = {  # Table 5: MSE, baseline
     "test_unseen_networks": {"mse": 0.0279, "baseline": 0.0319},
@@ -46,6 +52,8 @@ class IOBenchConfig:
         samples: prior samples; eval_size: held-out NB-101 cells reconstructed;
         rf_sizes, seeds: the forests' training sizes and seeds;
         threshold: the clusters' distance cut; out: the JSON report.
+        reinforce_runs, reinforce_budget: REINFORCE runs per model and queries per run;
+        store: their run store; workers: processes running them.
     """
 
     data: Path | None = None
@@ -57,6 +65,10 @@ class IOBenchConfig:
     rf_sizes: tuple[int, ...] = (608, 2500, 10_000)
     seeds: int = 10
     threshold: float = 0.4
+    reinforce_runs: int = 100
+    reinforce_budget: int = 150
+    store: Path = dataclasses.field(default_factory=lambda: cache_dir("bench", create=False) / "io_reinforce.db")
+    workers: int = 1
     out: Path = Path("reports/io.json")
     device: str = "auto"
     command: str = ""
@@ -66,6 +78,10 @@ class IOBenchConfig:
             unknown = [w for w in given if w not in known]
             if unknown:
                 raise InvalidOption(f"unknown {name}(s) {', '.join(unknown)}; choose from {', '.join(known)}")
+        if "reinforce" in self.what and self.paths:
+            raise InvalidOption(
+                "reinforce searches with load_vae's models; drop --io-model/--accuracy-model or --what reinforce"
+            )
 
     def path(self, kind: str) -> Path | None:
         return dict(self.paths).get(kind)
@@ -165,6 +181,50 @@ def bench_features(dataset: Any, config: IOBenchConfig) -> None:
         )
 
 
+REINFORCE_QUERIES = (10, 25, 50, 100, 150, 200, 300)
+
+
+def bench_reinforce(dataset: Any, config: IOBenchConfig) -> None:
+    """REINFORCE in each model's embedding (paper: Fig. 6): runs finished in the store are read
+    back, the rest run (resumable), then the regret curves are merged into the report."""
+    from archpred.bench.search import SearchBenchConfig, collect, complete_runs, optima
+
+    shift = float(sum(n.train_seconds for n in dataset.networks))
+    best = optima(["nb101/cifar10"])["nb101/cifar10"]["mean_val_acc"]
+    for kind in config.models:
+        search = SearchBenchConfig(
+            settings=("nb101/cifar10",), algorithms=("reinforce",), seeds=config.reinforce_runs,
+            budget=config.reinforce_budget, options={"reinforce": {"vae": kind}}, store=config.store,
+            workers=config.workers,
+        )  # fmt: skip
+        complete_runs(search)
+        runs = collect(search).get("nb101/cifar10/reinforce")
+        if runs is None:
+            continue
+        regret = best - np.vstack(runs["traces"])  # (runs, budget)
+        cost = np.vstack(runs["costs"]).cumsum(axis=1)  # simulated seconds after each query
+        queries = [q for q in REINFORCE_QUERIES if q <= regret.shape[1]]
+        _merge(
+            config.out,
+            f"reinforce/{kind}",
+            {
+                "runs": len(regret),
+                "budget": regret.shape[1],
+                "regret": {q: _mean_ci(regret[:, q - 1]) for q in queries},
+                "simulated_hours": {q: float(np.median(cost[:, q - 1]) / 3600) for q in queries},
+                "shift_hours": 0.0 if kind == "arch2vec" else shift / 3600,
+                "seconds_per_run": float(np.mean(runs["seconds"])),
+                "command": config.command,
+            },
+        )
+
+
+def _mean_ci(x: np.ndarray) -> list[float]:
+    """Mean and 95 % half-width (1.96 standard errors), in percentage points."""
+    half = 1.96 * x.std(ddof=1) / np.sqrt(len(x)) if len(x) > 1 else 0.0
+    return [float(100 * x.mean()), float(100 * half)]
+
+
 # -- the Markdown report ----------------------------------------------------------------------------
 def _f(value: Any, digits: int = 3) -> str:
     return "-" if value is None else f"{value:.{digits}f}"
@@ -236,7 +296,31 @@ def render_markdown(report: dict[str, Any]) -> str:
                 f"| {_f(paper.get('pearson'))} | {v['rmse']:.4f} +- {v['rmse_std']:.4f} | {_f(paper.get('rmse'), 4)} |"
             )
         lines.append("")
+    lines += _reinforce_markdown(report)
     return "\n".join(lines)
+
+
+def _reinforce_markdown(report: dict[str, Any]) -> list[str]:
+    runs = {k.split("/", 1)[1]: v for k, v in report.items() if k.startswith("reinforce/")}
+    if not runs:
+        return []
+    queries = sorted({int(q) for v in runs.values() for q in v["regret"]})
+    lines = [
+        "## REINFORCE in each embedding, NB-101-20k (paper: Fig. 6)", "",
+        "Regret of the best-by-validation cell (the table's best mean validation accuracy minus the pick's, "
+        "percentage points), mean +- 95 % half-width over runs; simulated hours = the queried cells' "
+        "NB-101 training time (median over runs). The IO models pay the IO dataset's training first "
+        "(shift; ours trained on digits, the paper's on CIFAR-10).", "",
+        "| embedding | runs | shift h | " + " | ".join(f"{q} queries" for q in queries) + " |",
+        "|---|---|---|" + "---|" * len(queries),
+    ]  # fmt: skip
+    for kind, v in runs.items():
+        cells = [f"{v['regret'][str(q)][0]:.2f} +- {v['regret'][str(q)][1]:.2f}" for q in queries]
+        lines.append(f"| {kind} | {v['runs']} | {v['shift_hours']:.2f} | " + " | ".join(cells) + " |")
+    hours = next(iter(runs.values()))["simulated_hours"]
+    lines += ["", "Simulated hours at those queries (median over runs, before any shift): "
+              + ", ".join(f"{q}: {hours[str(q)]:.1f}" for q in queries if str(q) in hours), ""]  # fmt: skip
+    return lines
 
 
 def write_markdown(config: IOBenchConfig) -> Path:
@@ -252,7 +336,8 @@ def run_io(config: IOBenchConfig) -> None:
     from archpred.data.io_dataset import load_io_dataset
     from archpred.vae.model import load_vae
 
-    dataset = load_io_dataset(config.data) if {"dataset", "clusters", "features"} & set(config.what) else None
+    needs_data = {"dataset", "clusters", "features", "reinforce"} & set(config.what)
+    dataset = load_io_dataset(config.data) if needs_data else None
     for section in config.what:
         if section == "dataset":
             bench_dataset(dataset, config)
@@ -260,6 +345,8 @@ def run_io(config: IOBenchConfig) -> None:
             bench_clusters(dataset, config)
         elif section == "features":
             bench_features(dataset, config)
+        elif section == "reinforce":
+            bench_reinforce(dataset, config)
         elif section == "rf":
             for kind in config.models:
                 for embedding in (None,) if kind == "arch2vec" else ("mean", "flatten"):

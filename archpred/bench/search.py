@@ -225,7 +225,7 @@ def incumbent_trace(records: Sequence[dict[str, Any]], metric: str) -> np.ndarra
 
 
 def collect(config: SearchBenchConfig) -> dict[str, dict[str, Any]]:
-    """``setting/algorithm`` -> traces (seeds x budget), the metric, seconds per run."""
+    """``setting/algorithm`` -> traces and costs (seeds x budget), the metric, seconds per run."""
     from archpred.search.store import RunStore
 
     stored = _stored_runs(config.store)
@@ -237,9 +237,12 @@ def collect(config: SearchBenchConfig) -> dict[str, dict[str, Any]]:
             if run is None or run[2] < budget:
                 continue
             records = db.evaluation_records(run[0])[:budget]
-            entry = out.setdefault(f"{job.setting}/{job.algorithm}", {"traces": [], "seconds": [], "seeds": []})
+            entry = out.setdefault(
+                f"{job.setting}/{job.algorithm}", {"traces": [], "costs": [], "seconds": [], "seeds": []}
+            )
             entry["metric"] = metric_of(job.space, job.dataset, records)
             entry["traces"].append(incumbent_trace(records, entry["metric"]))
+            entry["costs"].append([r["cost"] for r in records])  # the benchmark's training seconds
             entry["seconds"].append(run[3])
             entry["seeds"].append(job.seed)
     return out

@@ -122,6 +122,10 @@ def _add_io(bsub: argparse._SubParsersAction) -> None:
     p.add_argument("--eval-size", type=positive_int, default=10_000, help="held-out NB-101 cells reconstructed")
     p.add_argument("--rf-sizes", type=positive_int, action="append", help="default 608, 2500 and 10000")
     p.add_argument("--seeds", type=positive_int, default=10, help="seeds of each forest size")
+    p.add_argument("--reinforce-runs", type=positive_int, default=100, help="REINFORCE runs per model (paper: 100)")
+    p.add_argument("--reinforce-budget", type=positive_int, default=150, help="queries per REINFORCE run")
+    p.add_argument("--store", type=Path, default=None, help="REINFORCE run store (default: cache dir)")
+    p.add_argument("--workers", type=positive_int, default=1, help="processes running REINFORCE runs")
     p.add_argument("--out", type=Path, default=Path("reports/io.json"))
     add_runtime(p)
     p.set_defaults(func=cmd_io)
@@ -131,19 +135,26 @@ def cmd_io(args: argparse.Namespace) -> int:
     from archpred.bench.io import MODELS, SECTIONS, IOBenchConfig, run_io
 
     paths = tuple((k, v) for k, v in (("io", args.io_model), ("io-accuracy", args.accuracy_model)) if v is not None)
+    # REINFORCE searches with load_vae's models: with other model files, "all" leaves it out
+    default_what = tuple(s for s in SECTIONS if not (paths and s == "reinforce"))
+    store = {"store": args.store} if args.store else {}
     run_io(
         IOBenchConfig(
             data=args.data,
             models=tuple(args.kind or MODELS),
             paths=paths,
-            what=tuple(args.what or SECTIONS),
+            what=tuple(args.what or default_what),
             samples=args.samples,
             eval_size=args.eval_size,
             rf_sizes=tuple(args.rf_sizes or (608, 2500, 10_000)),
             seeds=args.seeds,
+            reinforce_runs=args.reinforce_runs,
+            reinforce_budget=args.reinforce_budget,
+            workers=args.workers,
             out=args.out,
             device=args.device,
             command=command_line("bench io", args),
+            **store,
         )  # fmt: skip
     )
     return 0

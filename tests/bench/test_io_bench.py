@@ -70,3 +70,30 @@ def test_bad_options_are_one_line_errors(models, tmp_path, capsys):
     assert "no IO dataset" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         bench(models, tmp_path / "x.json", "--what", "everything")
+
+
+@needs_data("nb101")
+def test_reinforce_in_each_embedding_is_resumable_and_shifted_by_the_dataset(models, tmp_path, monkeypatch, capsys):
+    import shutil
+
+    monkeypatch.setenv("ARCHPRED_CACHE_DIR", str(tmp_path / "cache"))
+    (tmp_path / "cache" / "vae").mkdir(parents=True)
+    shutil.copy(models["io"], tmp_path / "cache" / "vae" / "io_nb101.pt")  # what load_vae finds
+    out, store = tmp_path / "io.json", tmp_path / "runs.db"
+    args = ["bench", "io", "--data", str(IO_SAMPLE), "--what", "reinforce", "--kind", "io", "--reinforce-runs", "2",
+            "--reinforce-budget", "12", "--store", str(store), "--out", str(out), "--device", "cpu"]  # fmt: skip
+    assert main(args) == 0
+    entry = json.loads(out.read_text())["reinforce/io"]
+    assert entry["runs"] == 2 and entry["budget"] == 12 and set(entry["regret"]) == {"10"}
+    mean, half = entry["regret"]["10"]
+    assert 0 <= mean < 100 and half >= 0 and entry["simulated_hours"]["10"] > 0
+    hours = sum(n.train_seconds for n in load_io_dataset(IO_SAMPLE).networks) / 3600
+    assert entry["shift_hours"] == pytest.approx(hours)
+    assert "| io | 2 |" in out.with_suffix(".md").read_text()
+    capsys.readouterr()
+    assert main(args) == 0  # read back from the store: nothing runs again
+    assert "2/2 runs already in" in capsys.readouterr().out
+    assert json.loads(out.read_text())["reinforce/io"]["regret"] == entry["regret"]
+    with_files = [*args, "--io-model", str(models["io"])]
+    assert main(with_files) == 2
+    assert "load_vae's models" in capsys.readouterr().err
