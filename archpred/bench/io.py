@@ -189,7 +189,8 @@ def bench_reinforce(dataset: Any, config: IOBenchConfig) -> None:
     back, the rest run (resumable), then the regret curves are merged into the report."""
     from archpred.bench.search import SearchBenchConfig, collect, complete_runs, optima
 
-    shift = float(sum(n.train_seconds for n in dataset.networks))
+    # the IO models cost the IO dataset's training first (arch2vec needs no dataset)
+    shift = float(sum(n.train_seconds for n in dataset.networks)) if dataset is not None else 0.0
     best = optima(["nb101/cifar10"])["nb101/cifar10"]["mean_val_acc"]
     for kind in config.models:
         search = SearchBenchConfig(
@@ -336,7 +337,8 @@ def run_io(config: IOBenchConfig) -> None:
     from archpred.data.io_dataset import load_io_dataset
     from archpred.vae.model import load_vae
 
-    needs_data = {"dataset", "clusters", "features", "reinforce"} & set(config.what)
+    searches_io = "reinforce" in config.what and set(config.models) - {"arch2vec"}
+    needs_data = {"dataset", "clusters", "features"} & set(config.what) or searches_io
     dataset = load_io_dataset(config.data) if needs_data else None
     for section in config.what:
         if section == "dataset":
