@@ -40,6 +40,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--checkpoint", type=Path, default=None, help="training state (default: cache dir)")
     p.add_argument("--out", type=Path, default=None, help="model file (default: cache dir, read by load_vae)")
     p.add_argument("--fresh", action="store_true", help="ignore an existing checkpoint and start over")
+    p.add_argument("--half", action="store_true", help="store float16 weights in --out (the shipped models)")
     p.add_argument("--no-progress", action="store_true")
     add_runtime(p)
     p.set_defaults(func=run)
@@ -81,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
         **{"embedding": args.embedding, **options},
     )
     vae.meta.update(command=command_line("train io-vae", args), history=history)
-    vae.save(out)
+    vae.save(out, half=args.half)
     last = history[-1] if history else {}
     print(f"saved {out} after {len(history)} epochs: " + ", ".join(f"{k}={v:.4g}" for k, v in last.items()))
     return 0

@@ -192,6 +192,14 @@ def test_train_io_vae_command(tmp_path, monkeypatch, capsys):
     vae = load_vae("io-accuracy", "nb101", path=out, device="cpu")
     assert vae.module.config.embedding == "flatten" and vae.embedding_dim == 16 and vae.module.config.hidden == 16
     assert "train io-vae" in vae.meta["command"] and len(vae.meta["history"]) == 1
+    # the shipped file: the finished checkpoint resumed (nothing retrained), stored in float16
+    half = tmp_path / "half.pt"
+    again = ["--unlabelled-size", "50", "--embedding", "flatten", "--no-progress"]
+    assert main([*argv, *again, "--checkpoint", str(tmp_path / "acc.train.pt"), "--half", "--out", str(half)]) == 0
+    shipped = load_vae("io-accuracy", "nb101", path=half, device="cpu")
+    assert half.stat().st_size < 0.75 * out.stat().st_size and shipped.meta["history"] == vae.meta["history"]
+    test = [space.sample(rng) for _ in range(4)]
+    assert np.allclose(shipped.embed(test), vae.embed(test), atol=1e-2)
     assert main([*argv, "--data", str(tmp_path / "nowhere"), "--out", str(tmp_path / "x.pt")]) == 2
     assert "no IO dataset" in capsys.readouterr().err and not (tmp_path / "x.pt").exists()
     assert main([*argv, "--config", "width=3", "--out", str(tmp_path / "x.pt"), "--no-progress"]) == 2
