@@ -182,6 +182,8 @@ def bench_features(dataset: Any, config: IOBenchConfig) -> None:
 
 
 REINFORCE_QUERIES = (10, 25, 50, 100, 150, 200, 300)
+REINFORCE_HOURS = (10, 20, 40, 60, 80)  # simulated NB-101 training hours (the paper's runs: 10^6 s = 278 h)
+PAPER_SHIFT_SECONDS = 1.3e5  # their 608 CIFAR-10 networks' training time, added to the IO models' clock
 
 
 def bench_reinforce(dataset: Any, config: IOBenchConfig) -> None:
@@ -205,6 +207,7 @@ def bench_reinforce(dataset: Any, config: IOBenchConfig) -> None:
         regret = best - np.vstack(runs["traces"])  # (runs, budget)
         cost = np.vstack(runs["costs"]).cumsum(axis=1)  # simulated seconds after each query
         queries = [q for q in REINFORCE_QUERIES if q <= regret.shape[1]]
+        paper_shift = 0.0 if kind == "arch2vec" else PAPER_SHIFT_SECONDS
         _merge(
             config.out,
             f"reinforce/{kind}",
@@ -214,10 +217,28 @@ def bench_reinforce(dataset: Any, config: IOBenchConfig) -> None:
                 "regret": {q: _mean_ci(regret[:, q - 1]) for q in queries},
                 "simulated_hours": {q: float(np.median(cost[:, q - 1]) / 3600) for q in queries},
                 "shift_hours": 0.0 if kind == "arch2vec" else shift / 3600,
+                # the paper's Fig. 6: regret against simulated time, the IO models starting late
+                "regret_at_hours": {h: regret_at(regret, cost + paper_shift, 3600 * h) for h in REINFORCE_HOURS},
+                "paper_shift_hours": paper_shift / 3600,
                 "seconds_per_run": float(np.mean(runs["seconds"])),
                 "command": config.command,
             },
         )
+
+
+def regret_at(regret: np.ndarray, clock: np.ndarray, seconds: float) -> list[float] | None:
+    """Mean regret (percentage points), 95 % half-width and runs counted at simulated time
+    ``seconds``: each run's regret after its last query finished by then. Runs with no query
+    finished yet, or that spent their budget before then, are not counted (``None``: no run).
+
+    Shapes: regret, clock (runs, budget): the trace and the simulated seconds after each query.
+    """
+    done = (clock <= seconds).sum(axis=1)  # queries finished by then, per run
+    seen = (done > 0) & (clock[:, -1] >= seconds)
+    if not seen.any():
+        return None
+    values = regret[seen, done[seen] - 1]
+    return [*_mean_ci(values), int(seen.sum())]
 
 
 def _mean_ci(x: np.ndarray) -> list[float]:
@@ -321,7 +342,23 @@ def _reinforce_markdown(report: dict[str, Any]) -> list[str]:
     hours = next(iter(runs.values()))["simulated_hours"]
     lines += ["", "Simulated hours at those queries (median over runs, before any shift): "
               + ", ".join(f"{q}: {hours[str(q)]:.1f}" for q in queries if str(q) in hours), ""]  # fmt: skip
+    grid = sorted({int(h) for v in runs.values() for h in v.get("regret_at_hours", {})})
+    if grid:
+        lines += [
+            "Against simulated time, the IO models' clocks starting at the paper's IO-dataset training "
+            f"time ({PAPER_SHIFT_SECONDS:.1e} s = {PAPER_SHIFT_SECONDS / 3600:.0f} h; the paper's Fig. 6). Mean regret "
+            "+- 95 % half-width (runs counted: those with a query finished by then and budget left).", "",
+            "| embedding | " + " | ".join(f"{h} h" for h in grid) + " |", "|---|" + "---|" * len(grid),
+        ]  # fmt: skip
+        for kind, v in runs.items():
+            cells = [_regret_cell(v.get("regret_at_hours", {}).get(str(h))) for h in grid]
+            lines.append(f"| {kind} | " + " | ".join(cells) + " |")
+        lines.append("")
     return lines
+
+
+def _regret_cell(value: list[float] | None) -> str:
+    return "-" if value is None else f"{value[0]:.2f} +- {value[1]:.2f} ({int(value[2])})"
 
 
 def write_markdown(config: IOBenchConfig) -> Path:

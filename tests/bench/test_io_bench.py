@@ -87,6 +87,13 @@ def test_reinforce_in_each_embedding_is_resumable_and_shifted_by_the_dataset(mod
     assert entry["runs"] == 2 and entry["budget"] == 12 and set(entry["regret"]) == {"10"}
     mean, half = entry["regret"]["10"]
     assert 0 <= mean < 100 and half >= 0 and entry["simulated_hours"]["10"] > 0
+    assert entry["paper_shift_hours"] == pytest.approx(130_000 / 3600) and set(entry["regret_at_hours"]) == {
+        "10",
+        "20",
+        "40",
+        "60",
+        "80",
+    }
     hours = sum(n.train_seconds for n in load_io_dataset(IO_SAMPLE).networks) / 3600
     assert entry["shift_hours"] == pytest.approx(hours)
     assert "| io | 2 |" in out.with_suffix(".md").read_text()
@@ -97,3 +104,15 @@ def test_reinforce_in_each_embedding_is_resumable_and_shifted_by_the_dataset(mod
     with_files = [*args, "--io-model", str(models["io"])]
     assert main(with_files) == 2
     assert "load_vae's models" in capsys.readouterr().err
+
+
+def test_regret_at_a_simulated_time_counts_only_runs_under_way():
+    from archpred.bench.io import regret_at
+
+    regret = np.array([[0.03, 0.02, 0.01], [0.05, 0.05, 0.04]])
+    clock = np.array([[10.0, 20.0, 30.0], [15.0, 40.0, 60.0]])
+    assert regret_at(regret, clock, 5.0) is None  # nothing finished yet
+    mean, half, runs = regret_at(regret, clock, 20.0)  # run 0 after 2 queries, run 1 after 1
+    assert runs == 2 and mean == pytest.approx(100 * (0.02 + 0.05) / 2) and half > 0
+    assert regret_at(regret, clock, 45.0) == [pytest.approx(5.0), 0.0, 1]  # run 0 spent its budget at 30
+    assert regret_at(regret, clock + 100.0, 50.0) is None  # a shifted clock has not started
