@@ -63,6 +63,12 @@ def summary(dataset: Any) -> None:
         f"Trained on {dataset.manifest.get('dataset')}, {recipe.get('epochs')} epochs, network "
         f"{dataset.manifest.get('network')}; features: {dataset.manifest.get('features')}."
     )
+    if dataset.diverged:
+        accs = ", ".join(f"{n.accuracy:.3f}" for n in dataset.diverged)
+        st.caption(
+            f"{len(dataset.diverged)} more network(s) diverged in training (accuracy {accs}; outputs beyond "
+            "1e4): set aside, not listed, clustered or learned from."
+        )
 
 
 def network_table(dataset: Any, clusters: np.ndarray) -> int | None:

@@ -104,6 +104,7 @@ def bench_dataset(dataset: Any, config: IOBenchConfig) -> None:
         {
             "networks": len(dataset),
             "seen": len(dataset.split("train")),
+            "diverged": [{"split": n.split, "accuracy": n.accuracy} for n in dataset.diverged],
             "unseen": len(dataset.split("val")),
             "seen_images": len(dataset.seen_images),
             "unseen_images": len(dataset.unseen_images),
@@ -263,7 +264,8 @@ def render_markdown(report: dict[str, Any]) -> str:
         hist = data["accuracy_histogram"]
         lines += [
             "## The dataset (paper: Fig. 9, CIFAR-10 at 12 epochs; ours: digits)", "",
-            f"{data['networks']} networks ({data['seen']} seen, {data['unseen']} unseen), "
+            f"{data['networks']} networks ({data['seen']} seen, {data['unseen']} unseen)"
+            + _diverged_text(data.get("diverged", [])) + ", "
             f"{data['seen_images']} seen and {data['unseen_images']} unseen held-out images; "
             f"{data['train_hours']:.2f} h of training (median {data['train_seconds_median']:.1f} s a network); "
             f"parameters {data['params_min']:,} to {data['params_max']:,}. Recipe: {data['recipe']}, network "
@@ -320,6 +322,13 @@ def render_markdown(report: dict[str, Any]) -> str:
         lines.append("")
     lines += _reinforce_markdown(report)
     return "\n".join(lines)
+
+
+def _diverged_text(diverged: list[dict[str, Any]]) -> str:
+    if not diverged:
+        return ""
+    accs = ", ".join(f"{d['accuracy']:.3f}" for d in diverged)
+    return f" plus {len(diverged)} whose training diverged (accuracy {accs}; outputs set aside, not learned from)"
 
 
 def _reinforce_markdown(report: dict[str, Any]) -> list[str]:

@@ -99,8 +99,9 @@ def cmd_io_build(args: argparse.Namespace) -> int:
     path = build_io_dataset(folder, config)
     data = load_io_dataset(folder)
     acc, seconds = data.accuracy, sum(n.train_seconds for n in data.networks)
+    diverged = f" (and {len(data.diverged)} whose training diverged, set aside)" if data.diverged else ""
     print(
-        f"wrote {path}: {len(data)} networks, accuracy {acc.min():.3f}-{acc.max():.3f} (median {np.median(acc):.3f}), "
-        f"{seconds / 3600:.2f} h of training"
+        f"wrote {path}: {len(data)} networks{diverged}, accuracy {acc.min():.3f}-{acc.max():.3f} "
+        f"(median {np.median(acc):.3f}), {seconds / 3600:.2f} h of training"
     )
     return 0

@@ -29,6 +29,9 @@ from archpred.errors import DataNotFound, InvalidData
 FORMAT, VERSION = "archpred-io-dataset", 1
 MANIFEST = "manifest.json"
 SPLITS = ("train", "val")
+# A trained network's output features are O(10) (their largest over 684 digits networks: 14); a
+# network whose training diverged can output 1e20, which would swamp every mean squared error.
+DIVERGED_FEATURES = 1e4
 
 
 @dataclass(frozen=True)
@@ -50,12 +53,18 @@ class IONetwork:
 
 @dataclass(frozen=True)
 class IODataset:
-    """The networks in manifest order, the image split and the recipe they were trained with."""
+    """The networks in manifest order, the image split and the recipe they were trained with.
+
+    ``diverged`` holds the networks whose training diverged (output features not finite or above
+    ``DIVERGED_FEATURES`` in magnitude): kept on disk and listed, but not among ``networks``, so
+    no model learns from, and no clustering measures, their outputs.
+    """
 
     networks: tuple[IONetwork, ...]
     seen_images: np.ndarray
     unseen_images: np.ndarray
     manifest: dict[str, Any] = field(repr=False)
+    diverged: tuple[IONetwork, ...] = ()
 
     def __len__(self) -> int:
         return len(self.networks)
@@ -117,7 +126,13 @@ def dataset_from_manifest(folder: str | Path, manifest: dict[str, Any]) -> IODat
         seen, unseen = np.asarray(images["seen"], dtype=np.int64), np.asarray(images["unseen"], dtype=np.int64)
     except (KeyError, TypeError, ValueError) as err:
         raise InvalidData(f"{folder / MANIFEST}: missing or malformed field ({type(err).__name__}: {err})") from None
-    return IODataset(networks, seen, unseen, manifest)
+    diverged = tuple(n for n in networks if _diverged(n.features))
+    kept = tuple(n for n in networks if not _diverged(n.features))
+    return IODataset(kept, seen, unseen, manifest, diverged)
+
+
+def _diverged(features: np.ndarray) -> bool:
+    return not np.isfinite(features).all() or float(np.abs(features).max(initial=0.0)) > DIVERGED_FEATURES
 
 
 def _network(folder: Path, entry: dict[str, Any], space: Any) -> IONetwork:

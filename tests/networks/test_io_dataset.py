@@ -113,3 +113,25 @@ def test_the_default_dataset_is_built_in_the_cache_unless_one_was_placed_in_the_
     assert default_io_dir() == tmp_path / "cache" / "io" / "nb101-digits"  # an empty folder is not a dataset
     (placed / MANIFEST).write_text("{}")
     assert default_io_dir() == placed
+
+
+@pytest.mark.parametrize("blow_up", [1e20, np.nan])
+def test_networks_whose_training_diverged_are_set_aside(tmp_path, blow_up):
+    """One network outputting 1e20 would swamp every mean squared error (it happened: 1 of 685)."""
+    import shutil
+
+    from archpred.data.io_dataset import output_clusters
+    from tests.conftest import IO_SAMPLE
+
+    folder = tmp_path / "io"
+    shutil.copytree(IO_SAMPLE, folder)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    entry = manifest["networks"][2]
+    with np.load(folder / entry["file"]) as arrays:
+        features, labels = arrays["features"].copy(), arrays["labels"]
+    features[0, 0] = blow_up
+    np.savez(folder / entry["file"], features=features, labels=labels)
+    data = load_io_dataset(folder)
+    assert len(data) == 7 and [n.hash for n in data.diverged] == [entry["hash"]]
+    assert entry["hash"] not in {n.hash for n in data.networks}
+    assert np.isfinite(data.accuracy).all() and len(output_clusters(data)) == 7
