@@ -120,17 +120,23 @@ def type_number(page, key: str, value: int, button_key: str, label: str, tries: 
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
     button = page.locator(f".st-key-{button_key} button").filter(has_text=label)
+    field = page.locator(f".st-key-{key} input")
     for attempt in range(tries):
-        page.locator(f".st-key-{key} input").fill(str(value))
-        page.locator(f".st-key-{key} input").press("Enter")
+        field.fill(str(value))
+        field.press("Enter")
         try:
             button.wait_for(timeout=30_000)
-            break
+            page.locator(IDLE).wait_for(timeout=120_000)
         except PlaywrightTimeout:
             if attempt == tries - 1:
                 raise
-    page.locator(IDLE).wait_for(timeout=120_000)
-    return button
+            continue
+        # The click sends the browser's widget values, not the server's: on a loaded machine the
+        # input was once redrawn with its old value after the server had the new one (the label
+        # said 6,000, the run got 150), so the field itself must show the value too.
+        if field.input_value().replace(",", "") == str(value):
+            return button
+    raise AssertionError(f"the {key} field did not keep {value}")
 
 
 def watch_progress(page, polls: int = 40) -> list[int]:
