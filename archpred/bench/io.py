@@ -251,8 +251,9 @@ def regret_at(regret: np.ndarray, clock: np.ndarray, seconds: float) -> list[flo
 
 def _mean_ci(x: np.ndarray) -> list[float]:
     """Mean and 95 % half-width (1.96 standard errors), in percentage points."""
-    half = 1.96 * x.std(ddof=1) / np.sqrt(len(x)) if len(x) > 1 else 0.0
-    return [float(100 * x.mean()), float(100 * half)]
+    from archpred.bench.search import ci95_half_width
+
+    return [float(100 * x.mean()), float(100 * ci95_half_width(x))]
 
 
 # -- the Markdown report ----------------------------------------------------------------------------

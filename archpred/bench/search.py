@@ -248,6 +248,12 @@ def collect(config: SearchBenchConfig) -> dict[str, dict[str, Any]]:
     return out
 
 
+def ci95_half_width(x: np.ndarray) -> np.ndarray:
+    """1.96 standard errors over axis 0 (zero for a single row): the half-width of a 95 % band."""
+    x = np.asarray(x, dtype=float)
+    return 1.96 * x.std(axis=0, ddof=1) / np.sqrt(len(x)) if len(x) > 1 else np.zeros_like(x[0])
+
+
 # -- the summary ----------------------------------------------------------------------------------
 def summarise(collected: dict[str, dict[str, Any]], config: SearchBenchConfig) -> dict[str, Any]:
     """Mean and 95% band curves, the tables at ``TABLE_QUERIES``, and efficiency vs RE."""
@@ -255,7 +261,7 @@ def summarise(collected: dict[str, dict[str, Any]], config: SearchBenchConfig) -
     for key, entry in collected.items():
         traces = np.vstack(entry["traces"])
         mean = traces.mean(axis=0)
-        half = 1.96 * traces.std(axis=0, ddof=1) / np.sqrt(len(traces)) if len(traces) > 1 else 0 * mean
+        half = ci95_half_width(traces)
         curves[key] = {
             "metric": entry["metric"],
             "seeds": len(traces),

@@ -126,8 +126,9 @@ def dataset_from_manifest(folder: str | Path, manifest: dict[str, Any]) -> IODat
         seen, unseen = np.asarray(images["seen"], dtype=np.int64), np.asarray(images["unseen"], dtype=np.int64)
     except (KeyError, TypeError, ValueError) as err:
         raise InvalidData(f"{folder / MANIFEST}: missing or malformed field ({type(err).__name__}: {err})") from None
-    diverged = tuple(n for n in networks if _diverged(n.features))
-    kept = tuple(n for n in networks if not _diverged(n.features))
+    bad = [_diverged(n.features) for n in networks]  # one pass over each network's features
+    kept = tuple(n for n, b in zip(networks, bad, strict=True) if not b)
+    diverged = tuple(n for n, b in zip(networks, bad, strict=True) if b)
     return IODataset(kept, seen, unseen, manifest, diverged)
 
 
