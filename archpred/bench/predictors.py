@@ -166,10 +166,23 @@ class _Harness:
         return self.benchmarks[name]
 
     def save(self) -> None:
+        """Write the report, merged with what other runs wrote to the same file since this one
+        started (two long runs may share a report: neither may drop the other's fits)."""
+        import fcntl
+
         from archpred.artifacts import atomic_write_text
 
-        atomic_write_text(self.json_path, json.dumps(self.report, indent=1, sort_keys=True))
-        atomic_write_text(self.md_path, render_markdown(self.report))
+        with open(self.json_path.with_suffix(".lock"), "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if self.json_path.exists() and not self.config.fresh:
+                on_disk = json.loads(self.json_path.read_text())
+                self.report["results"] = {**on_disk.get("results", {}), **self.report["results"]}
+                on_disk_commands = on_disk.get("commands", [])
+                self.report["commands"] = on_disk_commands + [
+                    c for c in self.report["commands"] if c not in on_disk_commands
+                ]
+            atomic_write_text(self.json_path, json.dumps(self.report, indent=1, sort_keys=True))
+            atomic_write_text(self.md_path, render_markdown(self.report))
 
     def fit_eval(self, fit: Fit) -> dict[str, Any]:
         """Fit one variant and score it, unless the report holds it already."""

@@ -220,3 +220,25 @@ def test_a_resumable_variant_checkpoints_and_cleans_up(tmp_path, monkeypatch):
     record = json.loads(out.with_suffix(".json").read_text())["results"]["split/nb101/tiny-resumable/s0"]
     assert record["resumable"] and "_resumable" not in record["config"]
     assert folders and not folders[0].exists()  # the checkpoints went once the record was saved
+
+
+def test_two_runs_sharing_a_report_keep_each_others_fits(tmp_path):
+    from archpred.bench.predictors import PredictorsBenchConfig, _Harness
+
+    rec = {"space": "nb201", "variant": "mlp", "predictor": "mlp", "config": {}, "seed": 0, "n_train": 78}
+    rec |= {"n_test": 9, "fit_s": 1.0, "predict_per_s": 1.0, "rmse": 0.1, "mse": 0.01, "mae": 0.1}
+    rec |= {"kendall_tau": 0.5, "spearman": 0.6, "pearson": 0.7}
+    out = tmp_path / "report"
+    first = _Harness(PredictorsBenchConfig(out=str(out), command="first"))
+    second = _Harness(PredictorsBenchConfig(out=str(out), command="second"))  # started before first saved
+    first.report["results"]["sizes/nb201/78/mlp/s0"] = {**rec, "seed": 0, "kendall_tau": 0.5}
+    first.save()
+    second.report["results"]["sizes/nb201/78/mlp/s1"] = {**rec, "seed": 1, "kendall_tau": 0.6}
+    second.save()
+    report = json.loads(out.with_suffix(".json").read_text())
+    assert set(report["results"]) == {"sizes/nb201/78/mlp/s0", "sizes/nb201/78/mlp/s1"}
+    assert report["commands"] == ["first", "second"]
+    fresh = _Harness(PredictorsBenchConfig(out=str(out), command="third", fresh=True))
+    fresh.report["results"]["sizes/nb201/78/mlp/s2"] = {**rec, "seed": 2, "kendall_tau": 0.7}
+    fresh.save()  # a fresh run starts over: the old fits go
+    assert set(json.loads(out.with_suffix(".json").read_text())["results"]) == {"sizes/nb201/78/mlp/s2"}
