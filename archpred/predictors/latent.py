@@ -19,6 +19,7 @@ from torch import nn
 
 from archpred.errors import CheckpointError, InvalidOption
 from archpred.predictors.base import Predictor, PredictorConfig
+from archpred.predictors.torch_common import epochs_for_steps, linear_calibration, regression_loss
 from archpred.spaces import Architecture
 from archpred.training import fit_regressor, isolated_rng, seeded
 from archpred.vae.data import GraphArrays, from_archs
@@ -85,6 +86,21 @@ class SVGeConfigP(PredictorConfig):
     weight_decay: float = 0.0
     mlp_hidden: int = 128
     pretrained: bool = True
+    # as the torch predictors': a step budget that does not shrink with N, and ranking losses
+    steps: int = 0
+    loss: str = "mse"
+    rank_weight: float = 1.0
+
+    def __post_init__(self) -> None:
+        from archpred.predictors.torch_common import LOSSES
+
+        if self.loss not in LOSSES:
+            raise InvalidOption(f"unknown loss {self.loss!r}; choose from {', '.join(LOSSES)}")
+        for name in ("epochs", "batch_size", "mlp_hidden"):
+            if int(getattr(self, name)) < 1:
+                raise InvalidOption(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.steps < 0:
+            raise InvalidOption(f"steps must be >= 0 (0: use epochs), got {self.steps}")
 
 
 class SVGePredictor(Predictor):
@@ -129,18 +145,22 @@ class SVGePredictor(Predictor):
                 lambda module, batch: module(batch["adj"], batch["types"]),
                 {"adj": adj, "types": types},
                 target,
-                epochs=c.epochs,
+                epochs=epochs_for_steps(c.steps, len(target), c.batch_size) if c.steps else c.epochs,
                 batch_size=c.batch_size,
                 lr=c.lr,
                 seed=self.seed,
                 device=self.torch_device,
                 weight_decay=c.weight_decay,
+                loss=lambda pred, target: regression_loss(pred, target, c.loss, c.rank_weight),
                 param_groups=groups,
                 cosine=False,
                 progress=self.progress,
                 desc="svge predictor",
             )
         self.model_ = model.eval()
+        self.calibration_ = (1.0, 0.0)
+        if c.loss == "rank":  # outputs on no scale of their own: map them onto accuracy
+            self.calibration_ = linear_calibration(self._predict(archs), y)
 
     @torch.no_grad()
     def predict_arrays(self, graphs: GraphArrays) -> np.ndarray:
@@ -151,7 +171,8 @@ class SVGePredictor(Predictor):
             adj, types, _ = graphs.take(np.arange(s, min(s + 4096, len(graphs)))).tensors(self.torch_device)
             out.append(self.model_(adj, types).cpu().numpy())
         pred = np.concatenate(out) if out else np.zeros(0)
-        return pred * self.y_std_ + self.y_mean_
+        slope, intercept = getattr(self, "calibration_", (1.0, 0.0))
+        return (pred * self.y_std_ + self.y_mean_) * slope + intercept
 
     def _predict(self, archs: list[Architecture]) -> np.ndarray:
         return self.predict_arrays(from_archs(self.space_, archs))
@@ -169,12 +190,14 @@ class SVGePredictor(Predictor):
             "y_mean": self.y_mean_,
             "y_std": self.y_std_,
             "pretrained": self.pretrained_,
+            "calibration": [float(c) for c in self.calibration_],
         }
 
     def _restore(self, state: dict[str, Any]) -> None:
         self.svge_config_ = json.loads(state["svge_config"])
         self.y_mean_, self.y_std_ = float(state["y_mean"]), float(state["y_std"])
         self.pretrained_ = state.get("pretrained", "")
+        self.calibration_ = tuple(float(c) for c in state.get("calibration", (1.0, 0.0)))
         with isolated_rng():  # initial weights are replaced at once; leave the caller's RNG alone
             model = self._build()
         model.load_state_dict(state["model"])

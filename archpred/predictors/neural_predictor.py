@@ -208,6 +208,8 @@ class NeuralPredictorConfig(TorchConfig):
             raise InvalidOption(f"cv_folds must be 0 (off) or >= 2, got {self.cv_folds}")
         if self.threshold is not None and not 0.0 < self.threshold < 1.0:
             raise InvalidOption(f"threshold must be a fraction in (0, 1), got {self.threshold}")
+        if self.threshold is not None and self.loss == "rank":
+            raise InvalidOption("the two-stage mode (threshold) needs a loss with a scale: mse or mse+rank, not rank")
 
 
 class NeuralPredictor(TorchPredictor):

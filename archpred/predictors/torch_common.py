@@ -176,6 +176,23 @@ def regression_loss(pred: torch.Tensor, target: torch.Tensor, kind: str, rank_we
     return nn.functional.mse_loss(pred, target) + rank_weight * pairwise_hinge(pred, target)
 
 
+def linear_calibration(pred: np.ndarray, y: np.ndarray, clip_mads: float = 3.0) -> tuple[float, float]:
+    """``(slope, intercept)`` mapping a ranking-trained network's outputs onto accuracy: least
+    squares on the training cells, their targets clipped ``clip_mads`` robust deviations below the
+    median first (a few failed runs near 10 % would otherwise tilt the line, and no ranking of
+    them is lost). The slope is kept positive, so the order of predictions never changes."""
+    pred, y = np.asarray(pred, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    median = np.median(y)
+    y = np.maximum(y, median - clip_mads * 1.4826 * np.median(np.abs(y - median)))
+    spread = pred.std()
+    if spread == 0 or not np.isfinite(spread):
+        return 0.0, float(y.mean())  # a constant network: predict the mean
+    slope = float(np.cov(pred, y, bias=True)[0, 1] / spread**2)
+    if not slope > 0:  # anti-correlated on its own training cells: keep the order, match the spread
+        slope = float(y.std() / spread) or 1.0
+    return slope, float(y.mean() - slope * pred.mean())
+
+
 # -- prediction ------------------------------------------------------------------------------------
 def select(feats: dict[str, torch.Tensor], rows: torch.Tensor, device: torch.device) -> dict[str, torch.Tensor]:
     return {k: v[rows].to(device) for k, v in feats.items()}
@@ -348,9 +365,12 @@ class TorchPredictor(Predictor):
             self.y_mean_, self.y_scale_ = 0.0, 1.0
         feats = self._features(archs)
         self._select_hyperparameters(feats, y)
-        feats, y = self._augment(feats, y, np.random.default_rng(self.seed))
-        self.members_ = [self._train_one(feats, y, self.seed + k) for k in range(self.config.ensemble)]
+        augmented, y_augmented = self._augment(feats, y, np.random.default_rng(self.seed))
+        self.members_ = [self._train_one(augmented, y_augmented, self.seed + k) for k in range(self.config.ensemble)]
         self._modules_cache = None
+        self.calibration_ = (1.0, 0.0)
+        if self.config.loss == "rank":  # outputs on no scale of their own: map them onto accuracy
+            self.calibration_ = linear_calibration(self._predict_features(feats), y)
 
     def _member_modules(self) -> list[dict[str, nn.Module]]:
         if getattr(self, "_modules_cache", None) is None:
@@ -381,7 +401,8 @@ class TorchPredictor(Predictor):
 
     def _predict_features(self, feats: dict[str, torch.Tensor]) -> np.ndarray:
         preds = [self._predict_member(m, feats) for m in self._member_modules()]
-        return np.mean(preds, axis=0) * self.y_scale_ + self.y_mean_
+        slope, intercept = getattr(self, "calibration_", (1.0, 0.0))
+        return (np.mean(preds, axis=0) * self.y_scale_ + self.y_mean_) * slope + intercept
 
     def predict_padded(self, adjacency: np.ndarray, types: np.ndarray) -> np.ndarray:
         """Predictions for padded graphs of the fitted space (``space.padded``, ``SpaceArrays``).
@@ -410,6 +431,7 @@ class TorchPredictor(Predictor):
             "y_mean": float(self.y_mean_),
             "y_scale": float(self.y_scale_),
             "members": {str(i): m for i, m in enumerate(self.members_)},
+            "calibration": [float(c) for c in self.calibration_],
             **self._extra_state(),
         }
 
@@ -419,6 +441,7 @@ class TorchPredictor(Predictor):
     def _restore(self, state: dict[str, Any]) -> None:
         self._restore_extra(state)
         self.y_mean_, self.y_scale_ = float(state["y_mean"]), float(state["y_scale"])
+        self.calibration_ = tuple(float(c) for c in state.get("calibration", (1.0, 0.0)))
         members = state["members"]
         self.members_ = [members[str(i)] for i in range(len(members))]
         self._modules_cache = None
