@@ -19,7 +19,7 @@ from torch import nn
 
 from archpred.errors import CheckpointError, InvalidOption
 from archpred.predictors.base import Predictor, PredictorConfig
-from archpred.predictors.torch_common import epochs_for_steps, linear_calibration, regression_loss
+from archpred.predictors.torch_common import apply_calibration, epochs_for_steps, monotone_calibration, regression_loss
 from archpred.spaces import Architecture
 from archpred.training import fit_regressor, isolated_rng, seeded
 from archpred.vae.data import GraphArrays, from_archs
@@ -158,9 +158,9 @@ class SVGePredictor(Predictor):
                 desc="svge predictor",
             )
         self.model_ = model.eval()
-        self.calibration_ = (1.0, 0.0)
+        self.calibration_ = None
         if c.loss == "rank":  # outputs on no scale of their own: map them onto accuracy
-            self.calibration_ = linear_calibration(self._predict(archs), y)
+            self.calibration_ = monotone_calibration(self._predict(archs), y)
 
     @torch.no_grad()
     def predict_arrays(self, graphs: GraphArrays) -> np.ndarray:
@@ -171,8 +171,7 @@ class SVGePredictor(Predictor):
             adj, types, _ = graphs.take(np.arange(s, min(s + 4096, len(graphs)))).tensors(self.torch_device)
             out.append(self.model_(adj, types).cpu().numpy())
         pred = np.concatenate(out) if out else np.zeros(0)
-        slope, intercept = getattr(self, "calibration_", (1.0, 0.0))
-        return (pred * self.y_std_ + self.y_mean_) * slope + intercept
+        return apply_calibration(getattr(self, "calibration_", None), pred * self.y_std_ + self.y_mean_)
 
     def _predict(self, archs: list[Architecture]) -> np.ndarray:
         return self.predict_arrays(from_archs(self.space_, archs))
@@ -190,14 +189,15 @@ class SVGePredictor(Predictor):
             "y_mean": self.y_mean_,
             "y_std": self.y_std_,
             "pretrained": self.pretrained_,
-            "calibration": [float(c) for c in self.calibration_],
+            **({} if self.calibration_ is None else {"calibration": torch.as_tensor(self.calibration_)}),
         }
 
     def _restore(self, state: dict[str, Any]) -> None:
         self.svge_config_ = json.loads(state["svge_config"])
         self.y_mean_, self.y_std_ = float(state["y_mean"]), float(state["y_std"])
         self.pretrained_ = state.get("pretrained", "")
-        self.calibration_ = tuple(float(c) for c in state.get("calibration", (1.0, 0.0)))
+        knots = state.get("calibration")
+        self.calibration_ = None if knots is None else np.asarray(knots, dtype=np.float64)
         with isolated_rng():  # initial weights are replaced at once; leave the caller's RNG alone
             model = self._build()
         model.load_state_dict(state["model"])

@@ -176,21 +176,26 @@ def regression_loss(pred: torch.Tensor, target: torch.Tensor, kind: str, rank_we
     return nn.functional.mse_loss(pred, target) + rank_weight * pairwise_hinge(pred, target)
 
 
-def linear_calibration(pred: np.ndarray, y: np.ndarray, clip_mads: float = 3.0) -> tuple[float, float]:
-    """``(slope, intercept)`` mapping a ranking-trained network's outputs onto accuracy: least
-    squares on the training cells, their targets clipped ``clip_mads`` robust deviations below the
-    median first (a few failed runs near 10 % would otherwise tilt the line, and no ranking of
-    them is lost). The slope is kept positive, so the order of predictions never changes."""
-    pred, y = np.asarray(pred, dtype=np.float64), np.asarray(y, dtype=np.float64)
-    median = np.median(y)
-    y = np.maximum(y, median - clip_mads * 1.4826 * np.median(np.abs(y - median)))
-    spread = pred.std()
-    if spread == 0 or not np.isfinite(spread):
-        return 0.0, float(y.mean())  # a constant network: predict the mean
-    slope = float(np.cov(pred, y, bias=True)[0, 1] / spread**2)
-    if not slope > 0:  # anti-correlated on its own training cells: keep the order, match the spread
-        slope = float(y.std() / spread) or 1.0
-    return slope, float(y.mean() - slope * pred.mean())
+def monotone_calibration(pred: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Knots ``(2, K)`` of the isotonic regression of ``y`` on a ranking-trained network's outputs
+    ``pred`` over the training cells (scikit-learn's): the non-decreasing map onto accuracy with
+    the least squared error, so failed runs the network ranks last are predicted low too."""
+    from sklearn.isotonic import IsotonicRegression
+
+    iso = IsotonicRegression(out_of_bounds="clip").fit(np.asarray(pred, np.float64), np.asarray(y, np.float64))
+    return np.stack([iso.X_thresholds_, iso.y_thresholds_])
+
+
+def apply_calibration(knots: np.ndarray | None, pred: np.ndarray) -> np.ndarray:
+    """``pred`` through the calibration's knots (None: unchanged). A slope of 1e-4 accuracy over
+    the knots' span is added, so the map is strictly increasing: the order of the network's
+    outputs (its ranking, what it was trained for) is never tied or changed."""
+    if knots is None:
+        return pred
+    xs, ys = knots
+    span = xs[-1] - xs[0]
+    tilt = 1e-4 / span if span > 0 else 0.0
+    return np.interp(pred, xs, ys) + tilt * (np.asarray(pred, np.float64) - xs[0])
 
 
 # -- prediction ------------------------------------------------------------------------------------
@@ -368,9 +373,9 @@ class TorchPredictor(Predictor):
         augmented, y_augmented = self._augment(feats, y, np.random.default_rng(self.seed))
         self.members_ = [self._train_one(augmented, y_augmented, self.seed + k) for k in range(self.config.ensemble)]
         self._modules_cache = None
-        self.calibration_ = (1.0, 0.0)
+        self.calibration_ = None
         if self.config.loss == "rank":  # outputs on no scale of their own: map them onto accuracy
-            self.calibration_ = linear_calibration(self._predict_features(feats), y)
+            self.calibration_ = monotone_calibration(self._predict_features(feats), y)
 
     def _member_modules(self) -> list[dict[str, nn.Module]]:
         if getattr(self, "_modules_cache", None) is None:
@@ -401,8 +406,8 @@ class TorchPredictor(Predictor):
 
     def _predict_features(self, feats: dict[str, torch.Tensor]) -> np.ndarray:
         preds = [self._predict_member(m, feats) for m in self._member_modules()]
-        slope, intercept = getattr(self, "calibration_", (1.0, 0.0))
-        return (np.mean(preds, axis=0) * self.y_scale_ + self.y_mean_) * slope + intercept
+        raw = np.mean(preds, axis=0) * self.y_scale_ + self.y_mean_
+        return apply_calibration(getattr(self, "calibration_", None), raw)
 
     def predict_padded(self, adjacency: np.ndarray, types: np.ndarray) -> np.ndarray:
         """Predictions for padded graphs of the fitted space (``space.padded``, ``SpaceArrays``).
@@ -431,7 +436,7 @@ class TorchPredictor(Predictor):
             "y_mean": float(self.y_mean_),
             "y_scale": float(self.y_scale_),
             "members": {str(i): m for i, m in enumerate(self.members_)},
-            "calibration": [float(c) for c in self.calibration_],
+            **({} if self.calibration_ is None else {"calibration": torch.as_tensor(self.calibration_)}),
             **self._extra_state(),
         }
 
@@ -441,7 +446,8 @@ class TorchPredictor(Predictor):
     def _restore(self, state: dict[str, Any]) -> None:
         self._restore_extra(state)
         self.y_mean_, self.y_scale_ = float(state["y_mean"]), float(state["y_scale"])
-        self.calibration_ = tuple(float(c) for c in state.get("calibration", (1.0, 0.0)))
+        knots = state.get("calibration")
+        self.calibration_ = None if knots is None else np.asarray(knots, dtype=np.float64)
         members = state["members"]
         self.members_ = [members[str(i)] for i in range(len(members))]
         self._modules_cache = None

@@ -287,36 +287,35 @@ def test_ranking_losses_run():
 
 @pytest.mark.parametrize("name", ["gnn", "mlp", "neural-predictor", "svge"])
 def test_a_ranking_trained_predictor_speaks_accuracy_and_keeps_its_order(name, tmp_path):
-    """Trained on the pairwise loss alone, outputs are mapped onto accuracy by a line fitted on the
-    training cells: the scale is the targets', the order the network's, and save/load keeps both."""
+    """Trained on the pairwise loss alone, outputs are mapped onto accuracy by the isotonic fit on
+    the training cells: the scale is the targets', the order the network's, save/load keeps both."""
+    from sklearn.isotonic import IsotonicRegression
+
     archs, y = sample("nb201", 40)
     model = make_predictor(name, device="cpu", loss="rank", **{**TINY[name], "epochs": 5}).fit(archs, y)
-    slope, intercept = model.calibration_
-    assert slope > 0
     pred = model.predict(archs)
-    from archpred.predictors.torch_common import linear_calibration
-
-    again = linear_calibration(pred, y)  # already on the best line: calibrating again changes nothing
-    assert again[0] == pytest.approx(1.0, rel=1e-4) and again[1] == pytest.approx(0.0, abs=1e-4)
-    raw = (pred - intercept) / slope  # the network's own outputs: same order
+    knots, model.calibration_ = model.calibration_, None
+    raw = model.predict(archs)  # the network's own outputs
+    model.calibration_ = knots
     np.testing.assert_array_equal(np.argsort(pred, kind="stable"), np.argsort(raw, kind="stable"))
+    assert len(np.unique(pred)) == len(np.unique(raw))  # no ties made
+    np.testing.assert_allclose(pred, IsotonicRegression().fit_transform(raw, y), atol=2e-4)
     model.save(tmp_path / "m.pt")
     np.testing.assert_allclose(Predictor.load(tmp_path / "m.pt").predict(archs), pred, rtol=1e-6)
 
 
-def test_linear_calibration_clips_failed_runs_and_keeps_the_order():
-    from archpred.predictors.torch_common import linear_calibration
+def test_calibration_is_strictly_increasing_beyond_the_training_range():
+    from archpred.predictors.torch_common import apply_calibration, monotone_calibration
 
     rng = np.random.default_rng(0)
-    y = 0.9 + 0.01 * rng.standard_normal(200)
-    pred = 3.0 * (y - 0.9) + 0.01 * rng.standard_normal(200)
-    y_failed = y.copy()
-    y_failed[:4] = 0.1  # failed runs the network ranks in the middle
-    slope, intercept = linear_calibration(pred, y_failed)
-    clean = linear_calibration(pred, y)
-    assert slope > 0 and abs(slope - clean[0]) < 0.1 * clean[0]
-    assert linear_calibration(-pred, y)[0] > 0  # an anti-correlated network keeps its order
-    assert linear_calibration(np.zeros(5), np.arange(5.0)) == (0.0, 2.0)  # a constant one predicts the mean
+    raw = rng.standard_normal(50)
+    y = np.clip(0.9 + 0.02 * raw + 0.01 * rng.standard_normal(50), 0, 1)
+    y[:3] = 0.1  # failed runs
+    knots = monotone_calibration(raw, y)
+    grid = np.linspace(-10, 10, 1001)  # far outside the training outputs on both sides
+    assert np.all(np.diff(apply_calibration(knots, grid)) > 0)
+    assert apply_calibration(None, grid) is grid
+    assert np.all(apply_calibration(monotone_calibration(np.zeros(5), np.arange(5.0)), grid) == 2.0)
 
 
 def test_the_two_stage_mode_refuses_a_loss_without_a_scale():
