@@ -82,7 +82,12 @@ class DirectedGCNLayer(nn.Module):
             fwd, bwd = a_fwd @ self.forward_weight(v), a_bwd @ self.backward_weight(v)
         # In place where autograd allows it (the products' backward needs their inputs, not their
         # outputs): on a whole space, allocating fresh (B, M, D) tensors costs ~15 % of the pass.
-        out = fwd.relu_() + bwd.relu_()
+        # Adding into ``fwd`` would overwrite the ReLU output its backward needs, so only when no
+        # gradient is kept (scoring a space: another ~15 %).
+        if torch.is_grad_enabled():
+            out = fwd.relu_() + bwd.relu_()
+        else:
+            out = fwd.relu_().add_(bwd.relu_())
         return self.dropout(out.mul_(0.5))
 
 
