@@ -91,7 +91,7 @@ VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
     # Unsupervised pretraining on the whole space: the SVGe encoder trained as a VAE on every
     # enumerated cell (the shipped model), fine-tuned with an MLP head on the labelled cells.
     "svge-steps": ("svge", {"batch_size": 32, "steps": 2_500}),
-    "svge-steps+rank": ("svge", {"batch_size": 32, "steps": 2_500, "loss": "mse+rank"}),
+    "svge-steps-rank": ("svge", {"batch_size": 32, "steps": 2_500, "loss": "rank"}),
 }
 # The candidates ``select`` cross-validates, by predictor (the winner is that predictor's default).
 SELECT_CANDIDATES = {
@@ -119,6 +119,10 @@ TRICKS = (
     ("mlp+rank", "mlp"),
     ("lstm", None),
     ("lstm+aug4", "lstm"),
+    ("gnn-d64-steps", None),
+    ("gnn-d64-steps-rank", "gnn-d64-steps"),
+    ("svge-steps", "gnn-d64-steps"),
+    ("svge-steps-rank", "gnn-d64-steps-rank"),
 )
 TRICK_SIZES = {"nb201": 156, "nb101": 172}
 

@@ -128,14 +128,18 @@ class DirectionalDecoder(nn.Module):
     ``initNode`` (2 fc over ``[z, h_G, type embedding]``, eq. (5)) gives its state; for t > 0,
     ``addEdges`` (2 fc over ``[h_u, h_t, z]``) gives one Bernoulli logit per edge u -> t, u < t
     (eq. (8); the paper also feeds h_G); then a :class:`DirectedGNN` propagates over vertices
-    0..t and a :class:`GatedSum` gives the new h_G. h_G starts at zero and vertex 0's type is
-    predicted like every other. The backward decoder is the same module trained on reversed graphs.
+    0..t and a :class:`GatedSum` gives the new h_G. h_G starts at zero. Vertex 0's type is
+    learned like every other, but when decoding it is ``start_type`` where given, as D-VAE's
+    decoder (which SVGe builds on) starts every graph from its input vertex: a cell always begins
+    there, and a prior point far from the training posteriors must not start elsewhere. The
+    backward decoder is the same module trained on reversed graphs (it starts at the output).
 
     Args:
         num_types: size of the node-type vocabulary (END is one more class).
         latent: width of z.
         hidden: node state (and h_G) width.
         rounds: propagation rounds per step.
+        start_type: the type vertex 0 gets when decoding (None: the most likely one).
 
     Shapes:
         - **teacher_forced:** z (B, latent), adj (B, M, M), types (B, M) long (-1 padding),
@@ -143,9 +147,9 @@ class DirectionalDecoder(nn.Module):
         - **greedy:** z (B, latent), m (int) -> types (B, m), adj (B, m, m), n (B,)
     """
 
-    def __init__(self, num_types: int, latent: int, hidden: int, rounds: int) -> None:
+    def __init__(self, num_types: int, latent: int, hidden: int, rounds: int, start_type: int | None = None) -> None:
         super().__init__()
-        self.num_types, self.hidden = num_types, hidden
+        self.num_types, self.hidden, self.start_type = num_types, hidden, start_type
         self.end = num_types  # the END node type
         self.type_emb = nn.Embedding(num_types, hidden)
         self.add_node = _mlp(latent + hidden, hidden, num_types + 1)
@@ -219,6 +223,8 @@ class DirectionalDecoder(nn.Module):
         h_graph = z.new_zeros(b, self.hidden)
         for t in range(m + 1):
             pred = self.add_node(torch.cat([z, h_graph], -1)).argmax(-1)
+            if t == 0 and self.start_type is not None:
+                pred = torch.full_like(pred, self.start_type)
             if t == m:
                 pred = torch.full_like(pred, self.end)
             ended = ~done & (pred == self.end)
@@ -266,8 +272,11 @@ class SVGe(nn.Module):
         self.backward_gnn = DirectedGNN(h, config.rounds)
         self.mean = GatedSum(2 * h, config.latent)
         self.logvar = GatedSum(2 * h, config.latent)
-        self.forward_decoder = DirectionalDecoder(self.num_types, config.latent, config.dec_hidden, config.dec_rounds)
-        self.backward_decoder = DirectionalDecoder(self.num_types, config.latent, config.dec_hidden, config.dec_rounds)
+        # decoding starts the forward graph at the input vertex, the backward one at the output
+        ends = [space.node_types.index(e) if e in space.node_types else None for e in ("input", "output")]
+        dims = (self.num_types, config.latent, config.dec_hidden, config.dec_rounds)
+        self.forward_decoder = DirectionalDecoder(*dims, start_type=ends[0])
+        self.backward_decoder = DirectionalDecoder(*dims, start_type=ends[1])
         self.reset_parameters()
 
     def reset_parameters(self) -> None:

@@ -263,10 +263,10 @@ def test_shipped_nb201_models(kind):
 def test_svge_decode_prefers_the_most_likely_valid_candidate():
     from archpred.paths import ASSETS_DIR
 
-    path = ASSETS_DIR / "vae" / "svge_nb201.pt"
+    path = ASSETS_DIR / "vae" / "svge_nb101.pt"
     if not path.exists():
         pytest.skip("no shipped model")
-    vae = load_vae("svge", "nb201", path=path, device="cpu")  # the test builds its tensors on the CPU
+    vae = load_vae("svge", "nb101", path=path, device="cpu")  # the test builds its tensors on the CPU
     z = vae.prior(400, np.random.default_rng(0))
     strict, chosen = vae.decode(z, choose_valid=False), vae.decode(z)
     assert sum(c is not None for c in chosen) > sum(s is not None for s in strict)
@@ -281,3 +281,17 @@ def test_svge_decode_prefers_the_most_likely_valid_candidate():
     picked = module.log_likelihood(zt, adj.float(), types, n)
     has_valid = valid.any(1)
     assert torch.allclose(picked[has_valid], best[has_valid], atol=1e-4)
+
+
+@pytest.mark.parametrize("space", ["nb101", "nb201", "enas"])
+def test_svge_decoders_start_at_the_input_and_the_output(space):
+    """As D-VAE's decoder, each side starts at its end of the cell, even from a latent point far
+    from anything trained (an untrained model's vertex-0 guesses are arbitrary)."""
+    torch.manual_seed(0)
+    module = build_module("svge", space, **TINY["svge"]).eval()
+    z = 10 * torch.randn(64, module.latent_dim)
+    m, types = module.max_vertices, get_space(space).node_types
+    forward_types, _, _ = module.forward_decoder.greedy(z, m)
+    backward_types, _, n = module.backward_decoder.greedy(z, m)
+    assert (forward_types[:, 0] == types.index("input")).all()
+    assert (backward_types[n > 0, 0] == types.index("output")).all()
