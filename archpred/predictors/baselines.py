@@ -188,7 +188,8 @@ class MLPConfig(TorchConfig):
         epochs, batch_size, lr, weight_decay: Adam training of each ensemble member.
         augment: isomorphic copies added per training cell (0: none).
         steps: the training budget in optimiser steps (``TorchConfig``; the default, 4,000 of
-            batch 32, is what ``bench predictors --protocols select`` chose by cross-validation).
+            batch 32 on the pairwise ranking loss, is what ``bench predictors --protocols select``
+            chose by cross-validation).
     """
 
     hidden: tuple[int, ...] = (256, 256, 256)
@@ -196,6 +197,7 @@ class MLPConfig(TorchConfig):
     epochs: int = 100
     batch_size: int = 32
     steps: int = 4_000
+    loss: str = "rank"
     lr: float = 1e-3
     weight_decay: float = 1e-4
     augment: int = 0  # isomorphic copies (random topological relabelings) of each training cell

@@ -148,6 +148,7 @@ class NeuralPredictorSearch(GuidedSearcher):
             threshold = float(np.quantile(y, self.threshold_quantile))
             if 0.0 < threshold < 1.0:
                 config["threshold"] = threshold
+                config.setdefault("loss", "mse")  # the two stages compare outputs with the threshold
         try:
             return make_predictor(self.predictor_name, seed=seed, device="cpu", progress=False, **config)
         except (TypeError, ValueError) as err:

@@ -99,7 +99,11 @@ def test_protocols_list_their_fits_without_training():
     n_sizes = sum(len(SIZES[s]) for s in ("nb201", "nb101")) * 2 * len(BASE)
     assert sum(k.startswith("sizes/") for k in keys) >= n_sizes
     two_stage = next(f for f in fits if f.key == "np172/two-stage/s1")
-    assert two_stage.extra == {"threshold": 0.91} and len(two_stage.train) == 172 and two_stage.report_above == 0.91
+    assert (
+        two_stage.extra == {"threshold": 0.91, "loss": "mse"}
+        and len(two_stage.train) == 172
+        and two_stage.report_above == 0.91
+    )
     trick = next(f for f in fits if f.key.startswith(f"sizes/nb201/{TRICK_SIZES['nb201']}/gnn+rank/"))
     sweep = next(f for f in fits if f.key == f"sizes/nb201/{TRICK_SIZES['nb201']}/gnn/s{trick.seed}")
     np.testing.assert_array_equal(trick.train, sweep.train)  # tricks reuse the sweep's splits

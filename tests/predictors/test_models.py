@@ -139,7 +139,7 @@ def test_two_stage_caps_rejected_archs():
     archs = [space.sample(rng) for _ in range(60)]
     y = np.array([0.95 if a.edge_ops.count("nor_conv_3x3") >= 2 else 0.5 for a in archs])
     model = make_predictor(
-        "neural-predictor", device="cpu", threshold=0.9, hidden=16, fc=16, epochs=30, batch_size=16
+        "neural-predictor", device="cpu", threshold=0.9, loss="mse", hidden=16, fc=16, epochs=30, batch_size=16
     ).fit(archs, y)
     proba = model.predict_proba(archs)
     assert proba.shape == (60,) and np.all((proba >= 0) & (proba <= 1))
