@@ -77,7 +77,9 @@ class SVGeRegressor(nn.Module):
 
 @dataclasses.dataclass(frozen=True)
 class SVGeConfigP(PredictorConfig):
-    """``pretrained``: start from the trained SVGe of the space (``load_vae``) when there is one."""
+    """``pretrained``: start from the trained SVGe of the space (``load_vae``) when there is one.
+    ``steps``, ``loss``, ``rank_weight``: as the torch predictors' (``TorchConfig``); a fit on
+    ``loss="rank"`` maps its outputs onto accuracy by isotonic regression on its training cells."""
 
     epochs: int = 100
     batch_size: int = 32
