@@ -83,8 +83,8 @@ VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
     # not given). Long: each fit checkpoints every epoch and resumes ("_resumable").
     "gnn-paper-recipe": ("gnn", {"d_node": 250, "lr": 1e-5, "epochs": 100, "batch_size": 128, "_resumable": True}),
     "mlp-steps-es": ("mlp", {"batch_size": 32, "steps": 8_000, "early_stopping": 0.1, "patience": 30}),
-    # Trained to rank (pairwise hinge alone), outputs mapped onto accuracy by a line fitted on the
-    # training cells: the few failed NB-101 runs near 10 % no longer dominate the loss.
+    # Trained to rank (pairwise hinge alone), outputs mapped onto accuracy by isotonic regression on
+    # the training cells: the few failed NB-101 runs near 10 % no longer dominate the loss.
     "gnn-d64-steps-rank": ("gnn", {"d_node": 64, "batch_size": 32, "steps": 2_500, "loss": "rank"}),
     "neural-predictor-steps-rank": ("neural-predictor", {"batch_size": 32, "steps": 2_500, "loss": "rank"}),
     "mlp-steps-rank": ("mlp", {"batch_size": 32, "steps": 4_000, "loss": "rank"}),

@@ -68,7 +68,6 @@ def headlines(res: dict[str, dict]) -> list[str]:
         )
     recipe = _mean(res, "split/nb101/gnn-paper-recipe", "rmse")
     if recipe is not None:
-        others = {v: r for v, r in others.items() if r is not None}
         beaten = [v for v, r in others.items() if recipe < r]
         verdict = (
             "beats every baseline" if len(beaten) == len(others) else f"beats {len(beaten)} of {len(others)} baselines"

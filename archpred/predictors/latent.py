@@ -19,7 +19,15 @@ from torch import nn
 
 from archpred.errors import CheckpointError, InvalidOption
 from archpred.predictors.base import Predictor, PredictorConfig
-from archpred.predictors.torch_common import apply_calibration, epochs_for_steps, monotone_calibration, regression_loss
+from archpred.predictors.torch_common import (
+    apply_calibration,
+    calibration_from_state,
+    calibration_state,
+    check_loss_and_steps,
+    epochs_for_steps,
+    monotone_calibration,
+    regression_loss,
+)
 from archpred.spaces import Architecture
 from archpred.training import fit_regressor, isolated_rng, seeded
 from archpred.vae.data import GraphArrays, from_archs
@@ -94,15 +102,10 @@ class SVGeConfigP(PredictorConfig):
     rank_weight: float = 1.0
 
     def __post_init__(self) -> None:
-        from archpred.predictors.torch_common import LOSSES
-
-        if self.loss not in LOSSES:
-            raise InvalidOption(f"unknown loss {self.loss!r}; choose from {', '.join(LOSSES)}")
+        check_loss_and_steps(self.loss, self.steps)
         for name in ("epochs", "batch_size", "mlp_hidden"):
             if int(getattr(self, name)) < 1:
                 raise InvalidOption(f"{name} must be >= 1, got {getattr(self, name)}")
-        if self.steps < 0:
-            raise InvalidOption(f"steps must be >= 0 (0: use epochs), got {self.steps}")
 
 
 class SVGePredictor(Predictor):
@@ -131,7 +134,8 @@ class SVGePredictor(Predictor):
 
     def _fit(self, archs: list[Architecture], y: np.ndarray) -> None:
         encoder_state = self._pretrained_encoder()
-        adj, types, _ = from_archs(self.space_, archs).tensors("cpu")
+        graphs = from_archs(self.space_, archs)
+        adj, types, _ = graphs.tensors("cpu")
         self.y_mean_, self.y_std_ = float(y.mean()), float(y.std() or 1.0)
         target = torch.as_tensor((y - self.y_mean_) / self.y_std_, dtype=torch.float32)
         c = self.config
@@ -162,7 +166,7 @@ class SVGePredictor(Predictor):
         self.model_ = model.eval()
         self.calibration_ = None
         if c.loss == "rank":  # outputs on no scale of their own: map them onto accuracy
-            self.calibration_ = monotone_calibration(self._predict(archs), y)
+            self.calibration_ = monotone_calibration(self.predict_arrays(graphs), y)
 
     @torch.no_grad()
     def predict_arrays(self, graphs: GraphArrays) -> np.ndarray:
@@ -173,7 +177,7 @@ class SVGePredictor(Predictor):
             adj, types, _ = graphs.take(np.arange(s, min(s + 4096, len(graphs)))).tensors(self.torch_device)
             out.append(self.model_(adj, types).cpu().numpy())
         pred = np.concatenate(out) if out else np.zeros(0)
-        return apply_calibration(getattr(self, "calibration_", None), pred * self.y_std_ + self.y_mean_)
+        return apply_calibration(self.calibration_, pred * self.y_std_ + self.y_mean_)
 
     def _predict(self, archs: list[Architecture]) -> np.ndarray:
         return self.predict_arrays(from_archs(self.space_, archs))
@@ -191,15 +195,14 @@ class SVGePredictor(Predictor):
             "y_mean": self.y_mean_,
             "y_std": self.y_std_,
             "pretrained": self.pretrained_,
-            **({} if self.calibration_ is None else {"calibration": torch.as_tensor(self.calibration_)}),
+            **calibration_state(self.calibration_),
         }
 
     def _restore(self, state: dict[str, Any]) -> None:
         self.svge_config_ = json.loads(state["svge_config"])
         self.y_mean_, self.y_std_ = float(state["y_mean"]), float(state["y_std"])
         self.pretrained_ = state.get("pretrained", "")
-        knots = state.get("calibration")
-        self.calibration_ = None if knots is None else np.asarray(knots, dtype=np.float64)
+        self.calibration_ = calibration_from_state(state)
         with isolated_rng():  # initial weights are replaced at once; leave the caller's RNG alone
             model = self._build()
         model.load_state_dict(state["model"])

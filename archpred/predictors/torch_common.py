@@ -51,15 +51,12 @@ class TorchConfig(PredictorConfig):
     patience: int = 20
 
     def __post_init__(self) -> None:
-        if self.loss not in LOSSES:
-            raise InvalidOption(f"unknown loss {self.loss!r}; choose from {', '.join(LOSSES)}")
+        check_loss_and_steps(self.loss, self.steps)
         for name in ("epochs", "batch_size", "ensemble", "patience"):
             if int(getattr(self, name)) < 1:
                 raise InvalidOption(f"{name} must be >= 1, got {getattr(self, name)}")
         if self.lr <= 0:
             raise InvalidOption(f"lr must be > 0, got {self.lr}")
-        if self.steps < 0:
-            raise InvalidOption(f"steps must be >= 0 (0: use epochs), got {self.steps}")
         if not 0.0 <= self.early_stopping < 0.5:
             raise InvalidOption(f"early_stopping is the held-out fraction, in [0, 0.5), got {self.early_stopping}")
 
@@ -196,6 +193,25 @@ def apply_calibration(knots: np.ndarray | None, pred: np.ndarray) -> np.ndarray:
     span = xs[-1] - xs[0]
     tilt = 1e-4 / span if span > 0 else 0.0
     return np.interp(pred, xs, ys) + tilt * (np.asarray(pred, np.float64) - xs[0])
+
+
+def calibration_state(knots: np.ndarray | None) -> dict[str, torch.Tensor]:
+    """A model file's entry for a calibration's knots (none without a calibration)."""
+    return {} if knots is None else {"calibration": torch.as_tensor(knots)}
+
+
+def calibration_from_state(state: dict[str, Any]) -> np.ndarray | None:
+    """The knots :func:`calibration_state` stored (None: a file without a calibration)."""
+    knots = state.get("calibration")
+    return None if knots is None else np.asarray(knots, dtype=np.float64)
+
+
+def check_loss_and_steps(loss: str, steps: int) -> None:
+    """The training options a ranking-capable predictor config shares with ``TorchConfig``."""
+    if loss not in LOSSES:
+        raise InvalidOption(f"unknown loss {loss!r}; choose from {', '.join(LOSSES)}")
+    if steps < 0:
+        raise InvalidOption(f"steps must be >= 0 (0: use epochs), got {steps}")
 
 
 # -- prediction ------------------------------------------------------------------------------------
@@ -407,7 +423,7 @@ class TorchPredictor(Predictor):
     def _predict_features(self, feats: dict[str, torch.Tensor]) -> np.ndarray:
         preds = [self._predict_member(m, feats) for m in self._member_modules()]
         raw = np.mean(preds, axis=0) * self.y_scale_ + self.y_mean_
-        return apply_calibration(getattr(self, "calibration_", None), raw)
+        return apply_calibration(self.calibration_, raw)
 
     def predict_padded(self, adjacency: np.ndarray, types: np.ndarray) -> np.ndarray:
         """Predictions for padded graphs of the fitted space (``space.padded``, ``SpaceArrays``).
@@ -436,7 +452,7 @@ class TorchPredictor(Predictor):
             "y_mean": float(self.y_mean_),
             "y_scale": float(self.y_scale_),
             "members": {str(i): m for i, m in enumerate(self.members_)},
-            **({} if self.calibration_ is None else {"calibration": torch.as_tensor(self.calibration_)}),
+            **calibration_state(self.calibration_),
             **self._extra_state(),
         }
 
@@ -446,8 +462,7 @@ class TorchPredictor(Predictor):
     def _restore(self, state: dict[str, Any]) -> None:
         self._restore_extra(state)
         self.y_mean_, self.y_scale_ = float(state["y_mean"]), float(state["y_scale"])
-        knots = state.get("calibration")
-        self.calibration_ = None if knots is None else np.asarray(knots, dtype=np.float64)
+        self.calibration_ = calibration_from_state(state)
         members = state["members"]
         self.members_ = [members[str(i)] for i in range(len(members))]
         self._modules_cache = None
