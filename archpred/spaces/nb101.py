@@ -69,7 +69,9 @@ def _check_ops(ops: Any, n: int) -> list[str]:
     if ops[-1] != OUTPUT:
         raise InvalidArchitecture(f"the last vertex must be 'output', got {ops[-1]!r}")
     for i, op in enumerate(ops[1:-1], start=1):
-        if op not in NB101_OPS:
+        # 'input' / 'output' inside the cell are known names: NB-101 rejects them only on a vertex
+        # that survives pruning (its ModelSpec prunes first, then checks the ops left), as below
+        if op not in NB101_OPS and op not in (INPUT, OUTPUT):
             raise InvalidArchitecture(f"unknown op {op!r} at vertex {i}; choose from {', '.join(NB101_OPS)}")
     return ops
 
@@ -117,6 +119,11 @@ class NB101Space(SearchSpace):
         dropped = tuple(v for v in range(n) if v not in keep)
         if dropped and not prune:
             raise InvalidArchitecture(f"vertex {dropped[0]} is not on an input->output path")
+        inner = [v for v in keep[1:-1] if ops[v] not in NB101_OPS]
+        if inner:
+            raise InvalidArchitecture(
+                f"vertex {inner[0]} is {ops[inner[0]]!r} inside the cell; choose from {', '.join(NB101_OPS)}"
+            )
         rows = [[rows[i][j] for j in keep] for i in keep]
         ops = [ops[i] for i in keep]
         if len(ops) > MAX_VERTICES:

@@ -2,10 +2,17 @@
 
 Encoder: 5 GIN layers (each a 2-layer MLP of 128 with batch norm) on ``A + A^T`` and one-hot
 node types; a per-node Gaussian of 16 dimensions. Decoder: ``sigmoid(Z Z^T)`` for the
-(upper-triangular) adjacency and a softmax dense layer for the node types. Loss: cross-entropy
-of the types + binary cross-entropy of the adjacency + KL. The graph embedding is the mean of
-the node latents. As in arch2vec, graphs are padded to ``max_vertices`` with padding vertices
-placed before the output, and "padding" is one more node type.
+(upper-triangular) adjacency and a dense layer for the node types. The graph embedding is the
+mean of the node latents. Two decoders of the node types (``Arch2VecConfig.decoder``):
+
+- ``"sigmoid"``, arch2vec's released code (``models/model.py``, config 4): one sigmoid per type
+  trained with binary cross-entropy, padding vertices all-zero rows after the output (its
+  ``gen_json.py``), the adjacency's binary cross-entropy averaged over the whole M x M matrix (its
+  lower triangle and diagonal are zeroed on both sides, so they add nothing but the divisor).
+  A decoded vertex with no edge whose every type is below 0.5 is padding.
+- ``"softmax"`` (our first reading, which the shipped NB-201, ENAS and IO models use): a softmax
+  over the types plus a "padding" type, padding vertices before the output, cross-entropy of the
+  types + binary cross-entropy of the upper-triangle entries.
 """
 
 from __future__ import annotations
@@ -16,8 +23,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from archpred.errors import InvalidOption
 from archpred.spaces import get_space
 from archpred.vae.data import ValidityCheck
+
+DECODERS = ("sigmoid", "softmax")
 
 
 @dataclass(frozen=True)
@@ -33,6 +43,11 @@ class Arch2VecConfig:
     # 32 NB-101 cells. A fixed weight keeps that balance without tying the loss to the batch size;
     # so weak a KL lets the posteriors drift from N(0, I), hence GraphVAE.fit_prior for sampling.
     kl_weight: float = 1 / 224
+    decoder: str = "softmax"  # node types: "sigmoid" (arch2vec's code) or "softmax" (see the module doc)
+
+    def __post_init__(self) -> None:
+        if self.decoder not in DECODERS:
+            raise InvalidOption(f"arch2vec decoder must be one of {', '.join(DECODERS)}, got {self.decoder!r}")
 
 
 class GINLayer(nn.Module):
@@ -78,14 +93,13 @@ class GINLayer(nn.Module):
 class Arch2Vec(nn.Module):
     """arch2vec (Yan et al., NeurIPS 2020): a variational graph autoencoder with GIN layers.
 
-    Encoder: one-hot node types (with "padding" as one more type) through ``layers``
-    :class:`GINLayer` s on ``A + A^T`` (so information flows both ways), then per-vertex fc
-    layers for the mean and log-variance of a Gaussian node latent. Decoder: a softmax dense
-    layer for the node types and ``sigmoid(Z Z^T)`` for the upper-triangular adjacency, each
-    node latent after dropout. Loss: cross-entropy of the types + binary cross-entropy of the
-    adjacency + ``kl_weight`` x the per-vertex KL (averaged). Works in arch2vec's layout (output
-    in the last slot, padding before it) and converts from and to the compact layout of
-    :mod:`archpred.vae.data`.
+    Encoder: one-hot node types through ``layers`` :class:`GINLayer` s on ``A + A^T`` (so
+    information flows both ways), then per-vertex fc layers for the mean and log-variance of a
+    Gaussian node latent. Decoder: a dense layer for the node types (sigmoids or a softmax, see
+    ``Arch2VecConfig.decoder`` and the module doc) and ``sigmoid(Z Z^T)`` for the
+    upper-triangular adjacency, each node latent after dropout. Loss: reconstruction of types
+    and adjacency + ``kl_weight`` x the per-vertex KL (averaged). Converts from and to the
+    compact layout of :mod:`archpred.vae.data`.
 
     Args:
         config: an :class:`Arch2VecConfig`.
@@ -105,7 +119,9 @@ class Arch2Vec(nn.Module):
         super().__init__()
         self.config = config
         space = get_space(config.space)
-        self.num_types = len(space.node_types) + 1  # + padding
+        self.sigmoid = config.decoder == "sigmoid"
+        # the softmax decoder has one more type, "padding"; the sigmoid one marks padding by all zeros
+        self.num_types = len(space.node_types) + (0 if self.sigmoid else 1)
         self.pad = self.num_types - 1
         self.max_vertices = space.max_vertices
         dims = [self.num_types] + [config.hidden] * config.layers
@@ -131,7 +147,10 @@ class Arch2Vec(nn.Module):
 
     # -- layouts ------------------------------------------------------------------------------
     def to_padded(self, adj: torch.Tensor, types: torch.Tensor, n: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Compact arrays -> arch2vec's layout: output moved to the last slot, padding before it."""
+        """Compact arrays -> the decoder's layout. Sigmoid: the compact layout itself (padding after
+        the output, type -1). Softmax: output moved to the last slot, padding (type ``pad``) before it."""
+        if self.sigmoid:
+            return adj, types
         m = adj.shape[1]
         j = torch.arange(m, device=adj.device).expand(len(n), m)
         last = (n - 1)[:, None]
@@ -145,11 +164,18 @@ class Arch2Vec(nn.Module):
     # -- model --------------------------------------------------------------------------------
     def encode_nodes(self, padj: torch.Tensor, ptypes: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Node posterior mean and log-variance, each (B, M, latent), from arch2vec's layout."""
-        h = F.one_hot(ptypes, self.num_types).float()
+        h = self.one_hot(ptypes)
         sym = padj + padj.transpose(1, 2)
         for layer in self.gin:
             h = layer(h, sym)
         return self.fc_mean(h), self.fc_logvar(h)
+
+    def one_hot(self, ptypes: torch.Tensor) -> torch.Tensor:
+        """(B, M) types of the decoder's layout -> (B, M, num_types) one-hot rows (padding: zeros
+        for the sigmoid decoder, its own type for the softmax one)."""
+        if self.sigmoid:
+            return F.one_hot(ptypes.clamp(min=0), self.num_types).float() * (ptypes >= 0).unsqueeze(-1)
+        return F.one_hot(ptypes, self.num_types).float()
 
     def encode(self, adj: torch.Tensor, types: torch.Tensor, n: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Posterior mean and log-variance of the node latents, each flattened to (B, M * 16)."""
@@ -179,10 +205,14 @@ class Arch2Vec(nn.Module):
         sample = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
         z = F.dropout(sample, self.config.dropout, self.training)
         ops_logits, adj_logits = self.decode_logits(z)
-        ops_loss = F.cross_entropy(ops_logits.reshape(-1, self.num_types), ptypes.reshape(-1))
         m = padj.shape[1]
         iu = torch.triu_indices(m, m, 1, device=padj.device)
         adj_loss = F.binary_cross_entropy_with_logits(adj_logits[:, iu[0], iu[1]], padj[:, iu[0], iu[1]])
+        if self.sigmoid:  # arch2vec's code: BCE per type and entry, adjacency averaged over all M x M
+            ops_loss = F.binary_cross_entropy_with_logits(ops_logits, self.one_hot(ptypes))
+            adj_loss = adj_loss * iu.shape[1] / m**2
+        else:
+            ops_loss = F.cross_entropy(ops_logits.reshape(-1, self.num_types), ptypes.reshape(-1))
         kl = -0.5 * (1 + logvar - mu.pow(2) - logvar.exp()).sum(-1).mean()  # per vertex, averaged
         total = ops_loss + adj_loss + self.config.kl_weight * kl
         parts = {"recon": float((ops_loss + adj_loss).detach()), "kl": float(kl.detach())}
@@ -200,7 +230,11 @@ class Arch2Vec(nn.Module):
         ops_logits, adj_logits = self.decode_logits(z.view(len(z), m, self.config.latent))
         ptypes = ops_logits.argmax(-1)
         padj = torch.triu((adj_logits > 0).float(), 1)
-        keep = ptypes != self.pad
+        if self.sigmoid:  # padding: no type above 0.5 and no edge (else arch2vec's argmax stands)
+            edges = (padj + padj.transpose(1, 2)).sum(-1)
+            keep = (ops_logits.amax(-1) > 0) | (edges > 0)
+        else:  # padding: the padding type
+            keep = ptypes != self.pad
         n = keep.sum(1)
         # stable sort puts kept vertices first, in their order
         order = torch.sort((~keep).to(torch.int8), dim=1, stable=True).indices

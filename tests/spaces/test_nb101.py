@@ -44,6 +44,12 @@ INVALID = {
     "last not output": (CHAIN3, ["input", C3, C3], "last vertex must be 'output'"),
     "disconnected": (full(3, [(0, 1)]), ["input", C3, "output"], "input is not connected to output"),
     "ops not strings": (CHAIN3, ["input", 3, "output"], "ops must be a list of operation names"),
+    "output inside the cell": (CHAIN3, ["input", "output", "output"], "vertex 1 is 'output' inside the cell"),
+    "input inside the cell": (
+        full(4, [(0, 1), (1, 3), (0, 2), (2, 3)]),
+        ["input", C3, "input", "output"],
+        "vertex 2 is 'input' inside the cell",
+    ),
     "adjacency not a matrix": ("0,1,0", ["input", C3, "output"], "adjacency must be a square matrix"),
 }
 
@@ -53,6 +59,17 @@ def test_each_rule_has_its_message(case):
     adjacency, ops, message = INVALID[case]
     with pytest.raises(InvalidArchitecture, match=re.escape(message)):
         SPACE.cell(adjacency, ops)
+
+
+def test_a_pruned_vertex_may_carry_any_known_name_as_in_nb101():
+    """NB-101's ModelSpec prunes first and checks the ops left: a dangling vertex's name does not
+    matter there (decoders produce such vertices); an unknown name is still an error."""
+    adjacency = full(4, [(0, 1), (1, 3), (0, 2)])  # vertex 2 leads nowhere
+    for name in ("output", "input", C3):
+        cell = SPACE.cell(adjacency, ["input", C3, name, "output"])
+        assert cell.ops == ("input", C3, "output") and cell.num_vertices == 3
+    with pytest.raises(InvalidArchitecture, match="unknown op 'conv5x5' at vertex 2"):
+        SPACE.cell(adjacency, ["input", C3, "conv5x5", "output"])
 
 
 def test_invalid_architecture_is_a_value_error():

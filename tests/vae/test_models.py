@@ -295,3 +295,68 @@ def test_svge_decoders_start_at_the_input_and_the_output(space):
     backward_types, _, n = module.backward_decoder.greedy(z, m)
     assert (forward_types[:, 0] == types.index("input")).all()
     assert (backward_types[n > 0, 0] == types.index("output")).all()
+
+
+# -- arch2vec's two type decoders -------------------------------------------------------------------
+def tiny_arch2vec(space: str, decoder: str, seed: int = 0) -> GraphVAE:
+    torch.manual_seed(seed)
+    return GraphVAE("arch2vec", space, build_module("arch2vec", space, **TINY["arch2vec"], decoder=decoder))
+
+
+def test_arch2vec_rejects_an_unknown_decoder():
+    with pytest.raises(ValueError, match="decoder must be one of sigmoid, softmax"):
+        build_module("arch2vec", "nb101", decoder="tanh")
+
+
+def test_arch2vec_sigmoid_decoder_keeps_the_compact_layout():
+    """arch2vec's gen_json.py pads after the output with all-zero type rows."""
+    space = get_space("nb101")
+    vae = tiny_arch2vec("nb101", "sigmoid")
+    archs = [a for a in nb101_cells(30) if a.num_vertices < 7][:3]
+    adj, types, n = from_archs(space, archs).tensors()
+    padj, ptypes = vae.module.to_padded(adj, types, n)
+    assert torch.equal(padj, adj) and torch.equal(ptypes, types)
+    rows = vae.module.one_hot(ptypes)
+    assert rows.shape[-1] == len(space.node_types)
+    assert torch.equal(rows.sum(-1), (types >= 0).float())  # padding rows are all zero
+
+
+def test_arch2vec_sigmoid_loss_is_arch2vecs_code():
+    """Reconstruction = BCE(sigmoid(ops), one-hot) + BCE(triu(sigmoid(Z Z^T)), triu(A)) over the
+    whole M x M matrix, as arch2vec's VAEReconstructed_Loss with config 4 computes it."""
+    space = get_space("nb101")
+    module = tiny_arch2vec("nb101", "sigmoid").module.train()
+    adj, types, n = from_archs(space, nb101_cells(6)).tensors()
+    torch.manual_seed(3)
+    _, parts, _ = module.loss_and_latent(adj, types, n)
+    torch.manual_seed(3)
+    mu, logvar = module.encode_nodes(*module.to_padded(adj, types, n))
+    z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)  # dropout is 0 in TINY
+    bce = torch.nn.BCELoss()
+    ops = bce(torch.sigmoid(module.ops_decoder(z)), module.one_hot(types))
+    recon_adj = torch.sigmoid(z @ z.transpose(1, 2)).triu(1)
+    expected = (ops + bce(recon_adj, adj.float().triu(1))).detach()
+    assert parts["recon"] == pytest.approx(expected.item(), rel=1e-5)
+
+
+def test_arch2vec_sigmoid_decode_drops_only_empty_isolated_vertices(monkeypatch):
+    module = tiny_arch2vec("nb101", "sigmoid").module.eval()
+    m, t = module.max_vertices, module.num_types
+    ops = torch.full((1, m, t), -5.0)
+    ops[0, :5, 0] = 5.0  # vertices 0-4 typed; 5 and 6 have no type above 0.5
+    adj = torch.full((1, m, m), -5.0)
+    adj[0, 0, 1] = adj[0, 1, 5] = 5.0  # vertex 5 has an edge, vertex 6 none
+    monkeypatch.setattr(module, "decode_logits", lambda z: (ops, adj))
+    types, out_adj, n = module.decode(torch.zeros(1, m * module.config.latent))
+    assert int(n[0]) == 6  # vertex 6 dropped; vertex 5 kept for its edge, typed by argmax
+    assert types[0].tolist() == [0, 0, 0, 0, 0, 0, -1]
+    assert out_adj[0, 1, 5] == 1 and out_adj[0, :, 6].sum() == 0
+
+
+def test_arch2vec_decoder_survives_save_and_load(tmp_path):
+    vae = tiny_arch2vec("nb101", "sigmoid")
+    archs = nb101_cells(4)
+    again = load_vae("arch2vec", "nb101", path=vae.save(tmp_path / "s.pt"))
+    assert again.module.config.decoder == "sigmoid"
+    np.testing.assert_allclose(again.encode(archs), vae.encode(archs), atol=1e-6)
+    assert again.decode(vae.encode(archs)) == vae.decode(vae.encode(archs))
