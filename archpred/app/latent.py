@@ -174,7 +174,8 @@ def describe(arch: Architecture | None) -> str:
 # centre's cell (``python -m archpred.bench.latent_walk_radius``; radius 1, the old default,
 # stayed on one cell in all 20 SVGe walks on each benchmark). Mean distinct cells per walk there:
 # SVGe NB-201 6 -> 4.2 (no walk on one cell), NB-101 4 -> 5.0, ENAS 3 -> 5.0; arch2vec NB-101
-# 3 -> 3.4 and ENAS 3 -> 3.5 (1 of 20 walks on one cell). arch2vec's NB-201 circles turn invalid
+# 3 -> 4.0 (its sigmoid-decoder model: ``bench walk-radius --kinds arch2vec --spaces nb101 --seeds 10``)
+# and ENAS 3 -> 3.5 (1 of 20 walks on one cell each). arch2vec's NB-201 circles turn invalid
 # before reaching another cell at every radius (1.1 distinct cells): 2 keeps most points valid,
 # the page says when a walk stays on one cell, and a line between two cells visits 3-4 there.
 DEFAULT_RADIUS = {
