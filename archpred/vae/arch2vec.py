@@ -122,7 +122,7 @@ class Arch2Vec(nn.Module):
         self.sigmoid = config.decoder == "sigmoid"
         # the softmax decoder has one more type, "padding"; the sigmoid one marks padding by all zeros
         self.num_types = len(space.node_types) + (0 if self.sigmoid else 1)
-        self.pad = self.num_types - 1
+        self.pad = None if self.sigmoid else self.num_types - 1  # the padding type's id
         self.max_vertices = space.max_vertices
         dims = [self.num_types] + [config.hidden] * config.layers
         self.gin = nn.ModuleList(GINLayer(a, config.hidden) for a in dims[:-1])
@@ -163,7 +163,7 @@ class Arch2Vec(nn.Module):
 
     # -- model --------------------------------------------------------------------------------
     def encode_nodes(self, padj: torch.Tensor, ptypes: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Node posterior mean and log-variance, each (B, M, latent), from arch2vec's layout."""
+        """Node posterior mean and log-variance, each (B, M, latent), from the decoder's layout."""
         h = self.one_hot(ptypes)
         sym = padj + padj.transpose(1, 2)
         for layer in self.gin:
