@@ -359,8 +359,6 @@ def _reinforce_markdown(report: dict[str, Any]) -> list[str]:
     for kind, v in runs.items():
         cells = [f"{v['regret'][str(q)][0]:.2f} +- {v['regret'][str(q)][1]:.2f}" for q in queries]
         lines.append(f"| {kind} | {v['runs']} | {v['shift_hours']:.2f} | " + " | ".join(cells) + " |")
-    # a record measured with a model since replaced says so (its "note", written when it was replaced)
-    lines += [f"\n*{kind}*: {v['note']}" for kind, v in runs.items() if v.get("note")]
     hours = next(iter(runs.values()))["simulated_hours"]
     lines += ["", "Simulated hours at those queries (median over runs, before any shift): "
               + ", ".join(f"{q}: {hours[str(q)]:.1f}" for q in queries if str(q) in hours), ""]  # fmt: skip
