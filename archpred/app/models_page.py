@@ -20,7 +20,10 @@ from archpred.predictors import RECOMMENDED, Predictor, make_predictor, predicto
 from archpred.predictors.store import SavedModel, model_card, user_dir
 
 # the recommended predictor first: the page's default
-TRAINABLE = (RECOMMENDED, *(n for n in ("gnn", "neural-predictor", "random-forest", "mlp", "lstm") if n != RECOMMENDED))
+TRAINABLE = (
+    RECOMMENDED,
+    *(n for n in ("gnn", "neural-predictor", "self-training", "random-forest", "mlp", "lstm") if n != RECOMMENDED),
+)
 # Every space with accuracy labels (a benchmark table); NB-201 first, as it installs from PyPI.
 SPACES = ("nb201", "nb101", "enas", "macro")
 JOB = "models"  # the jobs marker of a training run, reported on the next run if it was stopped
@@ -62,23 +65,10 @@ def config_fields(name: str) -> dict[str, Any]:
     return {f.name: f.default for f in dataclasses.fields(cls.Config)}
 
 
-def epochs_in_total(name: str, config: dict[str, Any], train_size: int | None = None) -> int:
-    """Epoch callbacks one fit makes (for a progress bar): a step budget (``steps``) becomes
-    epochs by the training-set size, as the predictor does it."""
-    from archpred.predictors.torch_common import epochs_for_steps
-
-    if name == "random-forest":
-        return 1
-    defaults = config_fields(name)
-    steps = int(config.get("steps", 0 if "epochs" in config else defaults.get("steps", 0)) or 0)
-    if steps and train_size:
-        batch = int(config.get("batch_size") or defaults["batch_size"])
-        epochs = epochs_for_steps(steps, train_size, batch)
-    else:
-        epochs = int(config.get("epochs") or defaults["epochs"])
-    ensemble = int(config.get("ensemble", 1))
-    stages = 2 if config.get("threshold") is not None else 1
-    return max(1, epochs * ensemble * stages)
+def epochs_in_total(name: str, config: dict[str, Any], train_size: int) -> int:
+    """Epoch callbacks one fit on ``train_size`` cells makes (for a progress bar), as the
+    predictor plans them (a step budget becomes epochs by the training-set size)."""
+    return make_predictor(name, device="cpu", **config).planned_epochs(train_size)
 
 
 def check_model_name(text: str) -> str:
@@ -170,6 +160,8 @@ def options(name: str) -> dict[str, Any]:
     config: dict[str, Any] = {}
     with st.expander("Options", expanded=True):
         o1, o2, o3 = st.columns(3)
+        if name == "self-training":
+            return self_training_options(defaults, o1, o2)
         if defaults.get("steps"):  # the default budget: optimiser steps, whatever the training-set size
             config["steps"] = int(
                 o1.number_input(
@@ -191,6 +183,24 @@ def options(name: str) -> dict[str, Any]:
             config["n_estimators"] = int(o1.number_input("Trees", 1, 1000, 100, key="models_trees"))
             config["features"] = o2.selectbox("Features", ["wide-depth", "onehot"], key="models_features")
     return config
+
+
+def self_training_options(defaults: dict[str, Any], left: Any, right: Any) -> dict[str, Any]:
+    """How many unlabelled cells the teachers label and how long the student trains."""
+    unlabelled = left.number_input(
+        "Unlabelled cells",
+        1,
+        50_000,
+        int(defaults["unlabelled"]),
+        step=500,
+        key="models_unlabelled",
+        help=f"Random cells of the space that the teachers ({defaults['teachers'].replace('+', ' and ')}) "
+        f"label for the {defaults['student']} student.",
+    )
+    steps = right.number_input(
+        "Student steps", 100, 100_000, int(defaults["student_steps"]), step=500, key="models_student_steps"
+    )
+    return {"unlabelled": int(unlabelled), "student_steps": int(steps)}
 
 
 def _progress(job: jobs.Job) -> Any:

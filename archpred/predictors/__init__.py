@@ -12,7 +12,18 @@ from typing import Any
 from archpred.errors import InvalidOption
 from archpred.predictors.base import Predictor, PredictorConfig
 
-PREDICTORS = ("gnn", "neural-predictor", "random-forest", "mlp", "lstm", "svge", "arch2vec", "io", "io-accuracy")
+PREDICTORS = (
+    "gnn",
+    "neural-predictor",
+    "random-forest",
+    "mlp",
+    "lstm",
+    "svge",
+    "arch2vec",
+    "io",
+    "io-accuracy",
+    "self-training",
+)
 # The one predictor to use when nothing says otherwise: the best of the cross-validated defaults
 # (``bench predictors --protocols select``, reports/predictors.md). The app and searches use it.
 RECOMMENDED = "gnn"
@@ -37,6 +48,10 @@ def predictor_class(name: str) -> type[Predictor]:
 
         classes = (latent.SVGePredictor, latent.Arch2VecPredictor, latent.IOPredictor, latent.IOAccuracyPredictor)
         return {c.name: c for c in classes}[name]
+    if name == "self-training":
+        from archpred.predictors.self_training import SelfTrainingPredictor
+
+        return SelfTrainingPredictor
     raise InvalidOption(f"unknown predictor {name!r}; choose from {', '.join(PREDICTORS)}")
 
 

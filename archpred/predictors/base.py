@@ -95,6 +95,11 @@ class Predictor:
 
         return evaluate(np.asarray(y), self.predict(archs))
 
+    def planned_epochs(self, n: int) -> int:
+        """Epoch callbacks a fit on ``n`` cells makes (a progress bar's total); 1 for a
+        predictor fitted in one go."""
+        return 1
+
     @property
     def is_fitted(self) -> bool:
         return hasattr(self, "space_")

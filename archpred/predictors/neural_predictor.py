@@ -332,6 +332,10 @@ class NeuralPredictor(TorchPredictor):
         if self.config.cv_folds >= 2:
             self._cross_validate(feats, y)
 
+    @property
+    def _stages(self) -> int:  # two-stage mode: a classifier, then a regressor
+        return 1 if self.config.threshold is None else 2
+
     def _train_one(self, feats, y: np.ndarray, seed: int) -> dict[str, Any]:
         """One member: in two-stage mode a classifier, then the regressor on the cells above the
         threshold; otherwise the regressor on all cells."""

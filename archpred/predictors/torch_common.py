@@ -304,6 +304,13 @@ class TorchPredictor(Predictor):
     ) -> tuple[dict[str, torch.Tensor], np.ndarray]:
         return feats, y
 
+    def planned_epochs(self, n: int) -> int:
+        c = self.config
+        epochs = epochs_for_steps(c.steps, n, c.batch_size) if c.steps else c.epochs
+        return max(1, epochs * c.ensemble * self._stages)
+
+    _stages = 1  # networks trained per ensemble member
+
     # -- shared machinery -------------------------------------------------------------------------
     def _loss(self) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
         kind, weight = self.config.loss, self.config.rank_weight

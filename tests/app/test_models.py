@@ -356,3 +356,25 @@ def test_predictions_panel_lists_the_best_held_out_model_first():
     finally:
         for f in files:
             f.unlink(missing_ok=True)
+
+
+def test_self_training_options_reach_the_fit(monkeypatch):
+    """Its own widgets (unlabelled cells, student steps), and a progress total over teachers and student."""
+    seen = {}
+
+    def recording_fit(bench, name, config, train_rows, test_rows, seed, device="auto", callbacks=()):
+        seen.update(name=name, config=config, total=models_page.epochs_in_total(name, config, len(train_rows)))
+        raise models_page.InvalidOption("recorded")
+
+    monkeypatch.setattr(models_page, "train_and_score", recording_fit)
+    at = page()
+    at.selectbox(key="models_name").select("self-training").run()
+    at.number_input(key="models_train_size").set_value(100)
+    at.number_input(key="models_unlabelled").set_value(900)
+    at.number_input(key="models_student_steps").set_value(1000)
+    at.button(key="models_train").click().run()
+    assert not at.exception
+    assert seen["config"] == {"unlabelled": 900, "student_steps": 1000}
+    # teachers: 2,500 steps of batch 32 over 100 cells (4 batches an epoch) each; student: 1,000 over 1,000
+    assert seen["total"] == 625 + 625 + 32
+    assert any("recorded" in e.value for e in at.error)

@@ -28,6 +28,13 @@ TINY = {
     "lstm": {"hidden": 8, "num_layers": 1, "epochs": 2, "batch_size": 16},
     "svge": {"epochs": 2, "batch_size": 16},
     "arch2vec": {"n_estimators": 5},
+    "self-training": {
+        "teachers": "random-forest",
+        "student": "mlp",
+        "unlabelled": 30,
+        "unlabelled_from": "samples",
+        "student_steps": 20,
+    },
 }
 # the IO predictors read a trained IO / Accuracy model: tiny ones, built once per test process
 TINY_IO_DIR = Path(tempfile.gettempdir()) / f"archpred-tiny-io-{os.getpid()}"
