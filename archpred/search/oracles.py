@@ -364,7 +364,8 @@ class PredictorOracle(_WholeSpace):
         rng: unused by predictions (they are deterministic); kept for the common surface.
         model: a saved predictor by name, shipped (``assets/predictors``, e.g. ``nb201-gnn``) or
             the user's (``$ARCHPRED_CACHE_DIR/predictors``); default ``{space}-{RECOMMENDED}``
-            (``archpred.predictors.RECOMMENDED``).
+            (``archpred.predictors.RECOMMENDED``), else the space's shipped model with the best
+            held-out Kendall tau.
         path: a predictor file instead of ``model``.
         device: where the predictor runs.
     """
@@ -429,9 +430,9 @@ def _predictor_file(space: str, model: str | None, path: str | None) -> tuple[Pa
         if not file.is_file():
             raise InvalidOption(f"no predictor file {file}")
     else:
-        name = f"{space}-{RECOMMENDED}" if model is None else str(model)
-        saved = saved_models(space)
-        found = [m.path for m in sorted(saved, key=lambda m: not m.shipped) if m.path.stem == name]
+        saved = sorted(saved_models(space), key=lambda m: not m.shipped)  # shipped first
+        name = str(model) if model is not None else _default_model(space, saved, RECOMMENDED)
+        found = [m.path for m in saved if m.path.stem == name]
         if not found:
             choices = ", ".join(dict.fromkeys(m.path.stem for m in saved)) or "none saved"
             raise InvalidOption(f"no saved {space} predictor {name!r}; choose from {choices}")
@@ -442,6 +443,16 @@ def _predictor_file(space: str, model: str | None, path: str | None) -> tuple[Pa
     if header[1] != space:
         raise InvalidOption(f"{file.name} predicts {header[1]} cells, not {space}")
     return file, header[0]
+
+
+def _default_model(space: str, saved: list[Any], recommended: str) -> str:
+    """``{space}-{recommended}`` where it is saved, else the space's shipped model with the best
+    held-out Kendall tau (a space without a shipped recommended model still gets one)."""
+    name = f"{space}-{recommended}"
+    shipped = [m for m in saved if m.shipped]
+    if any(m.path.stem == name for m in saved) or not shipped:
+        return name
+    return max(shipped, key=lambda m: -1.0 if m.held_out_tau is None else m.held_out_tau).path.stem
 
 
 @cache

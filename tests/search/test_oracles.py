@@ -130,6 +130,19 @@ def test_predictor_oracle_answers_with_a_shipped_model_labelled_as_predicted():
     assert by_path.query(archs[0]).val_acc == answers[0].val_acc
 
 
+def test_predictor_oracle_default_is_the_recommended_else_the_best_shipped_model(monkeypatch):
+    import archpred.predictors
+    from archpred.predictors.store import saved_models
+    from archpred.search.oracles import PredictorOracle
+
+    shipped = [m for m in saved_models("nb201") if m.shipped]
+    recommended = PredictorOracle("nb201", device="cpu").path.stem
+    assert recommended == f"nb201-{archpred.predictors.RECOMMENDED}"
+    monkeypatch.setattr(archpred.predictors, "RECOMMENDED", "lstm")  # nothing shipped under that name
+    best = max(shipped, key=lambda m: m.held_out_tau)
+    assert PredictorOracle("nb201", device="cpu").path.stem == best.path.stem
+
+
 # -- bad options: one line ------------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("name", "space", "dataset", "options", "message"),
