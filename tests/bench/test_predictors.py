@@ -165,6 +165,23 @@ def test_select_winner_is_the_best_mean_over_spaces(tmp_path):
     assert png.read_bytes()[:4] == b"\x89PNG"
 
 
+def test_self_training_is_set_beside_the_gnn_default_paired_by_seed():
+    from archpred.bench.predictor_protocols import SELECT_FOLDS
+    from archpred.bench.predictor_report import _self_training_section
+
+    # the GNN's default is its select winner: its only candidate measured here
+    folds = range(SELECT_FOLDS)
+    res = {f"select/{sp}/gnn-d64-steps-rank/f{f}": {"kendall_tau": 0.7} for sp in ("nb201", "nb101") for f in folds}
+    for seed, (ours, base) in enumerate([(0.70, 0.65), (0.72, 0.66)]):
+        res[f"sizes/nb101/100/self-training/s{seed}"] = {"kendall_tau": ours, "seed": seed}
+        res[f"sizes/nb101/100/gnn-d64-steps-rank/s{seed}"] = {"kendall_tau": base, "seed": seed}
+    res["sizes/nb101/100/gnn-d64-steps-rank/s2"] = {"kendall_tau": 0.9, "seed": 2}  # unpaired: not in the delta
+    md = "\n".join(_self_training_section(res))
+    assert "| nb101 | 100 | 0.710 ± 0.010 (n=2) | 0.737 ± 0.116 (n=3) | +0.055 (n=2) |" in md
+    assert "| nb201 |" not in md  # no self-training fits there
+    assert _self_training_section({}) == []
+
+
 def test_each_predictors_default_is_the_configuration_its_cross_validation_chose():
     """``make_predictor(name)`` is the candidate the committed report's ``select`` protocol chose."""
     import dataclasses
