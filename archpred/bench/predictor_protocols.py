@@ -95,6 +95,7 @@ VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
     # Semi-supervised: the GNN and the Neural Predictor (their defaults) pseudo-label 3,000 random
     # cells of the space; a GNN student fits those and the labelled cells (``self_training``).
     "self-training": ("self-training", {}),
+    "self-training-gnn": ("self-training", {"teachers": "gnn"}),  # the GNN teaches itself
 }
 # Every variant above without a loss of its own was defined (and fitted) when the torch predictors
 # trained on MSE by default: it keeps MSE now that the defaults rank (``-steps-rank``, chosen by
@@ -135,6 +136,7 @@ TRICKS = (
     ("svge-steps", "gnn-d64-steps"),
     ("svge-steps-rank", "gnn-d64-steps-rank"),
     ("self-training", "gnn-d64-steps-rank"),
+    ("self-training-gnn", "gnn-d64-steps-rank"),
 )
 TRICK_SIZES = {"nb201": 156, "nb101": 172}
 
