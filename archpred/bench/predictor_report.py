@@ -477,8 +477,8 @@ def _reading(meta: dict[str, Any]) -> list[str]:
         "learns nothing the GNN did not know, so what `self-training` adds on NB-101 at small N is the Neural "
         "Predictor's knowledge, passed on through the pseudo-labels; the Neural Predictor is the better NB-101 "
         "model there, and the weaker NB-201 teacher from a few hundred cells on, where self-training costs "
-        "tau. Cross-validated the two tie (see the selection table); the GNN, about four times cheaper to "
-        "fit, stays the recommended predictor.",
+        "tau. Cross-validated the two tie (see the selection table); the GNN, over twice as fast to fit (speed "
+        "table), stays the recommended predictor.",
         f"- Fit times are wall-clock ({meta.get('cpu_count')} CPUs, {meta.get('threads')} torch thread(s){busy}): "
         "compare them within this report only.",
         "",
