@@ -186,14 +186,14 @@ def test_each_predictors_default_is_the_configuration_its_cross_validation_chose
     """``make_predictor(name)`` is the candidate the committed report's ``select`` protocol chose."""
     import dataclasses
 
-    from archpred.bench.predictor_protocols import VARIANTS
+    from archpred.bench.predictor_protocols import SELECT_CANDIDATES, VARIANTS
     from archpred.bench.predictor_report import select_winners
     from archpred.predictors import predictor_class
     from tests.conftest import ROOT
 
     report = json.loads((ROOT / "reports" / "predictors.json").read_text())
     winners = select_winners(report["results"])
-    assert set(winners) == {"gnn", "neural-predictor", "mlp"}
+    assert set(winners) == set(SELECT_CANDIDATES) == {"gnn", "neural-predictor", "mlp", "self-training"}
     for predictor, variant in winners.items():
         name, config = VARIANTS[variant]
         defaults = {f.name: f.default for f in dataclasses.fields(predictor_class(name).Config)}
