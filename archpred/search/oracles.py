@@ -449,10 +449,10 @@ def _default_model(space: str, saved: list[Any], recommended: str) -> str:
     """``{space}-{recommended}`` where it is saved, else the space's shipped model with the best
     held-out Kendall tau (a space without a shipped recommended model still gets one)."""
     name = f"{space}-{recommended}"
-    shipped = [m for m in saved if m.shipped]
+    shipped = [m for m in saved if m.shipped]  # ``saved_models`` lists the best held-out tau first
     if any(m.path.stem == name for m in saved) or not shipped:
         return name
-    return max(shipped, key=lambda m: -1.0 if m.held_out_tau is None else m.held_out_tau).path.stem
+    return shipped[0].path.stem
 
 
 @cache
