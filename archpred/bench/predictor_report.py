@@ -352,6 +352,21 @@ def _paired_delta(recs: list[dict], base_recs: list[dict]) -> str:
     return f"{np.mean([ours[k] - theirs[k] for k in common]):+.3f} (n={len(common)})" if common else "n/a"
 
 
+def _self_training_method() -> str:
+    """What the ``self-training`` predictor's default does, its numbers read from its config."""
+    from archpred.predictors.self_training import SelfTrainingConfig
+
+    c = SelfTrainingConfig()
+    teachers = " and ".join(_LABELS[t] for t in c.teacher_names)
+    return (
+        f"the {teachers} (their defaults), fitted on the labelled cells, rank {c.unlabelled:,} random cells "
+        "of the space outside the labelled ones; their rank average, mapped onto the labels' quantiles, is those "
+        f"cells' pseudo-label, and a {_LABELS[c.student]} student (default, {c.student_steps:,} steps) is "
+        "fitted on labelled and pseudo-labelled cells together, its outputs mapped onto accuracy on the "
+        "labelled cells alone"
+    )
+
+
 def _self_training_section(res: dict[str, dict]) -> list[str]:
     """Self-training against the default of its student (the GNN) at every size, paired by seed."""
     base = select_winners(res).get("gnn")
@@ -368,14 +383,10 @@ def _self_training_section(res: dict[str, dict]) -> list[str]:
     return [
         "## Semi-supervised: self-training on the unlabelled space",
         "",
-        "The `self-training` predictor (module `archpred.predictors.self_training`): the GNN and the Neural "
-        "Predictor, each with its default configuration, are fitted on the labelled cells and rank 3,000 "
-        "random cells of the space that are not among them (NB-101: drawn uniformly from the 423,624 "
-        "enumerated cells; NB-201: from its 15,625, test cells possibly among them, their labels never read); "
-        "the rank average, mapped onto the labelled accuracies' quantiles, is their pseudo-label. A GNN "
-        "student (default configuration, 5,000 steps) is fitted on labelled and pseudo-labelled cells "
-        f"together and its outputs are mapped onto accuracy on the labelled cells alone. Beside it, `{base}`, "
-        "the GNN's default, on the same training cells (delta paired by seed).",
+        f"The `self-training` predictor (module `archpred.predictors.self_training`): {_self_training_method()}. "
+        "The unlabelled cells are drawn uniformly from the 423,624 enumerated NB-101 cells and from NB-201's "
+        "15,625 (test cells possibly among them, their labels never read). Beside it, "
+        f"`{base}`, the GNN's default, on the same training cells (delta paired by seed).",
         "",
         f"| space | N | self-training | {base} | delta |",
         "| --- | --- | --- | --- | --- |",
@@ -408,12 +419,8 @@ def _tricks_section(res: dict[str, dict]) -> list[str]:
         "*-steps*: 2,500 optimiser steps of batch 32 at every size (the budget rule); *-steps-rank*: the same, "
         "trained on the pairwise hinge alone, its outputs mapped onto accuracy by isotonic regression on the "
         "training cells (order unchanged); *svge-steps*: the SVGe encoder pretrained as a VAE on every cell of "
-        "the space (no labels) and fine-tuned with an MLP head, same budget; *self-training*: the GNN and the "
-        "Neural Predictor (their defaults) fitted on the labelled cells rank 3,000 random unlabelled cells of "
-        "the space, their rank average mapped onto the labels' quantiles is those cells' pseudo-label, and a "
-        "GNN student (default, 5,000 steps) is fitted on labelled and pseudo-labelled cells together, its "
-        "outputs mapped onto accuracy on the labelled cells alone; *self-training-gnn*: the same with the GNN "
-        "alone as teacher.",
+        "the space (no labels) and fine-tuned with an MLP head, same budget; *self-training*: "
+        f"{_self_training_method()}; *self-training-gnn*: the same with the GNN alone as teacher.",
         "",
         "| variant | NB-201 N=156 tau | delta | NB-101 N=172 tau | delta |",
         "| --- | --- | --- | --- | --- |",
